@@ -1,0 +1,3 @@
+from objectix_edge.cli.app import main
+
+main()

@@ -1,0 +1,28 @@
+"""Enums shared across the package: tasks, precisions, backends, calibration methods."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Task(str, Enum):
+    DETECT = "detect"
+    ROI_CLASSIFY = "roi-classify"
+
+
+class Precision(str, Enum):
+    FP32 = "fp32"
+    FP16 = "fp16"
+    INT8 = "int8"
+
+
+class Backend(str, Enum):
+    TORCH = "torch"
+    ONNXRUNTIME = "onnxruntime"
+    TENSORRT = "tensorrt"
+
+
+class CalibMethod(str, Enum):
+    ENTROPY = "entropy"
+    MINMAX = "minmax"
+    PERCENTILE = "percentile"

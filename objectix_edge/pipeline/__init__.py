@@ -1,0 +1,1 @@
+"""Shared pre/post-processing and the real-time camera/video pipeline."""
