@@ -6,8 +6,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from objectix_edge.errors import InputError
 
@@ -18,19 +19,28 @@ def ensure_writable_dir(path: Path) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{parent}: cannot create the output folder ({exc.strerror}); choose another output path") from exc
+        raise InputError(
+            f"{parent}: cannot create the output folder ({exc.strerror}); choose another output path"
+        ) from exc
     if not os.access(parent, os.W_OK):
         raise InputError(f"{parent}: output folder is not writable; choose another output path")
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s folder; on success rename it onto ``path``, else delete it."""
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success rename it onto ``path``, else delete it.
+
+    ``suffix`` ends the temporary name (writers such as cv2.VideoWriter pick the container from it).
+    """
     path = Path(path)
     ensure_writable_dir(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates 0600; artifacts get the usual permissions of a new file (0666 less the umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -18,12 +18,19 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-pytest_plugins = ["tests.fixtures.data", "tests.fixtures.trained"]
+pytest_plugins = ["tests.fixtures.data", "tests.fixtures.trained", "tests.fixtures.onnx", "tests.fixtures.calib"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COCO_MINI = Path(os.environ.get("OBJX_COCO_MINI", REPO_ROOT.parent / "shared" / "data" / "coco-mini"))
 
-TINY_DETECTOR = {"imgsz": 128, "width_mult": 0.25, "depth_mult": 0.34, "neck_channels": 32, "out_stride": 4, "max_det": 50}
+TINY_DETECTOR = {
+    "imgsz": 128,
+    "width_mult": 0.25,
+    "depth_mult": 0.34,
+    "neck_channels": 32,
+    "out_stride": 4,
+    "max_det": 50,
+}
 TINY_CLASSIFIER = {"imgsz": 64, "layers": (1, 1, 1, 1), "base_width": 8}
 
 

@@ -9,7 +9,11 @@ import objectix_edge
 
 
 def test_every_module_imports() -> None:
-    names = [m.name for m in pkgutil.walk_packages(objectix_edge.__path__, "objectix_edge.") if not m.name.endswith("__main__")]
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(objectix_edge.__path__, "objectix_edge.")
+        if not m.name.endswith("__main__")
+    ]
     assert len(names) > 10
     for name in names:
         importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""COCO data: loading and validation, datasets, training transforms, synthetic sets, splits."""

@@ -1,0 +1,1 @@
+"""Evaluation: COCO mAP for detectors, classification figures for the ROI classifier."""

@@ -61,9 +61,13 @@ def read_checkpoint_payload(path: str | Path) -> dict[str, Any]:
             "with objx-edge train (or torch.save({'state_dict': model.state_dict()}))"
         ) from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: is not a readable checkpoint (corrupt or truncated); re-create it with objx-edge train") from exc
+        raise ArtifactError(
+            f"{path}: is not a readable checkpoint (corrupt or truncated); re-create it with objx-edge train"
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ArtifactError(f"{path}: is not an objectix-edge checkpoint (no {CHECKPOINT_FORMAT!r} format tag); create one with objx-edge train")
+        raise ArtifactError(
+            f"{path}: is not an objectix-edge checkpoint (no {CHECKPOINT_FORMAT!r} format tag); create one with objx-edge train"
+        )
     return payload
 
 
@@ -75,12 +79,16 @@ def load_checkpoint(path: str | Path, expect_model: str | None = None) -> Checkp
     if spec.name not in list_models():
         raise ArtifactError(f"{path}: holds unknown model {spec.name!r}; known: {', '.join(list_models())}")
     if expect_model is not None and spec.name != expect_model:
-        raise ArtifactError(f"{path}: is a {spec.name} checkpoint, not {expect_model}; pass a {expect_model} checkpoint")
+        raise ArtifactError(
+            f"{path}: is a {spec.name} checkpoint, not {expect_model}; pass a {expect_model} checkpoint"
+        )
     model = model_from_spec(spec)
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as exc:
-        raise ArtifactError(f"{path}: its weights do not fit model {spec.name} ({str(exc).splitlines()[0]}); re-create it") from exc
+        raise ArtifactError(
+            f"{path}: its weights do not fit model {spec.name} ({str(exc).splitlines()[0]}); re-create it"
+        ) from exc
     model.eval()
     return Checkpoint(model=model, spec=spec, train_state=payload.get("train_state") or {})
 
@@ -92,16 +100,22 @@ def load_torchvision_backbone(model: nn.Module, weights: str | Path) -> list[str
     """
     weights = Path(weights)
     if not weights.is_file():
-        raise InputError(f"{weights}: torchvision weights file not found; download resnet50-*.pth once and pass its path")
+        raise InputError(
+            f"{weights}: torchvision weights file not found; download resnet50-*.pth once and pass its path"
+        )
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as exc:
-        raise ArtifactError(f"{weights}: is not a readable torchvision state dict; use the official resnet50-*.pth file") from exc
+        raise ArtifactError(
+            f"{weights}: is not a readable torchvision state dict; use the official resnet50-*.pth file"
+        ) from exc
     own = model.state_dict()
     loadable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     backbone_keys = [k for k in own if not k.startswith(("roi_gate.", "fc."))]
     missing = [k for k in backbone_keys if k not in loadable]
     if missing:
-        raise ArtifactError(f"{weights}: does not match the model's backbone ({len(missing)} tensors missing, e.g. {missing[0]}); use resnet50 weights with the default width")
+        raise ArtifactError(
+            f"{weights}: does not match the model's backbone ({len(missing)} tensors missing, e.g. {missing[0]}); use resnet50 weights with the default width"
+        )
     model.load_state_dict(loadable, strict=False)
     return sorted(loadable)

@@ -7,7 +7,7 @@ so ONNX Runtime and TensorRT run the model end to end. In train mode it returns 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +19,15 @@ from objectix_edge.models.registry import register_model
 from objectix_edge.spec import Category, ModelSpec
 
 # (expand ratio, channels, repeats, stride) per stage, as in MobileNetV2.
-MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+MOBILENET_V2_STAGES = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 # Stage indices whose outputs feed the neck: strides 4, 8, 16, 32.
 FEATURE_STAGES = (1, 2, 4, 6)
 MAX_LOG_SIZE = 8.0  # exp(8) * stride covers any box; the clamp keeps FP16 from overflowing.
@@ -37,7 +45,9 @@ class MobileNetBackbone(nn.Module):
         for idx, (t, c, n, s) in enumerate(MOBILENET_V2_STAGES):
             cout = make_divisible(c * width_mult)
             repeats = max(1, round(n * depth_mult))
-            blocks = [InvertedResidual(cin if i == 0 else cout, cout, s if i == 0 else 1, t, act) for i in range(repeats)]
+            blocks = [
+                InvertedResidual(cin if i == 0 else cout, cout, s if i == 0 else 1, t, act) for i in range(repeats)
+            ]
             self.stages.append(nn.Sequential(*blocks))
             cin = cout
             if idx in FEATURE_STAGES:
@@ -125,7 +135,9 @@ def decode_centernet(raw: dict[str, Tensor], stride: int, max_det: int, image_hw
 class MobileNetDetector(nn.Module):
     """Backbone + FPN-lite + CenterNet head; ``forward`` decodes in eval mode, returns raw maps in train."""
 
-    def __init__(self, spec: ModelSpec, width_mult: float, depth_mult: float, neck_channels: int, out_stride: int, act: str) -> None:
+    def __init__(
+        self, spec: ModelSpec, width_mult: float, depth_mult: float, neck_channels: int, out_stride: int, act: str
+    ) -> None:
         super().__init__()
         if out_stride not in (4, 8):
             raise ValueError("out_stride must be 4 or 8")

@@ -7,7 +7,7 @@ network attends to the object while still seeing its context (the ObjectiX desig
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn

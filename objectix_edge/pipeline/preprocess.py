@@ -7,8 +7,8 @@ ROI classifier: crop the box with context, resize to the input size, and build t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -57,7 +57,7 @@ def preprocess_detector(image_bgr: np.ndarray, spec: ModelSpec) -> tuple[np.ndar
 
 def preprocess_detector_batch(images_bgr: Sequence[np.ndarray], spec: ModelSpec) -> tuple[np.ndarray, list[Letterbox]]:
     """Frames → ``images[B, 3, H, W]`` float32 and one Letterbox per frame."""
-    arrays, boxes = zip(*(preprocess_detector(img, spec) for img in images_bgr))
+    arrays, boxes = zip(*(preprocess_detector(img, spec) for img in images_bgr), strict=True)
     return np.stack(arrays), list(boxes)
 
 
@@ -92,5 +92,5 @@ def preprocess_rois(image_bgr: np.ndarray, boxes: Sequence[Sequence[float]], spe
     th, tw = spec.input_size
     if len(boxes) == 0:
         return {"images": np.zeros((0, 3, th, tw), np.float32), "roi_mask": np.zeros((0, 1, th, tw), np.float32)}
-    crops, masks = zip(*(crop_roi(image_bgr, b, spec) for b in boxes))
+    crops, masks = zip(*(crop_roi(image_bgr, b, spec) for b in boxes), strict=True)
     return {"images": np.stack(crops), "roi_mask": np.stack(masks)}

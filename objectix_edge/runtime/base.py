@@ -8,10 +8,11 @@ backend alone.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -72,20 +73,24 @@ class Runner(abc.ABC):
         for name, value in feeds.items():
             info = expected[name]
             shape = tuple(value.shape)
-            if len(shape) != len(info.shape) or any(e not in (-1, s) for e, s in zip(info.shape, shape)):
+            if len(shape) != len(info.shape) or any(e not in (-1, s) for e, s in zip(info.shape, shape, strict=True)):
                 raise InputError(f"{self.describe()}: input {name!r} has shape {shape}, expected {info.shape}")
             if _dtype_of(value) != info.dtype:
-                raise InputError(f"{self.describe()}: input {name!r} has dtype {_dtype_of(value)}, expected {info.dtype}")
+                raise InputError(
+                    f"{self.describe()}: input {name!r} has dtype {_dtype_of(value)}, expected {info.dtype}"
+                )
 
     def describe(self) -> str:
         where = str(self.path) if self.path else self.spec.name
         return f"{where} [{self.backend.value}/{self.precision.value}/{self.device}]"
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a no-op default: most backends hold nothing to free)
         """Release sessions, engines and device buffers (idempotent)."""
 
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

@@ -1,0 +1,1 @@
+"""Training: typed config, CenterNet targets and losses, the loop (resume, early stop, DDP)."""

@@ -7,7 +7,13 @@ import pytest
 
 from objectix_edge.models import create_model
 from objectix_edge.pipeline.postprocess import to_detections, to_original
-from objectix_edge.pipeline.preprocess import context_box, crop_roi, letterbox, preprocess_detector_batch, preprocess_rois
+from objectix_edge.pipeline.preprocess import (
+    context_box,
+    crop_roi,
+    letterbox,
+    preprocess_detector_batch,
+    preprocess_rois,
+)
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
 
 

@@ -1,0 +1,238 @@
+"""A benchmark run: every artifact × backend × batch, plus the PyTorch FP32 eager baseline of each model.
+
+The baseline is measured in the same run on the same device and threads, so the speedup column is a
+ratio of two numbers taken minutes apart on one machine. Its weights come from ``reference`` (or a
+``.pt`` artifact in the list) when one matches the model; otherwise the baseline is the same
+architecture with random weights, which times the same and is labelled so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from objectix_edge.bench.env import collect_environment
+from objectix_edge.bench.harness import BenchConfig, Timing, measure
+from objectix_edge.enums import Backend, Precision
+from objectix_edge.errors import InputError
+from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.open import backend_for, open_runner
+from objectix_edge.spec import ModelSpec
+
+BASELINE_LABEL = "pytorch-fp32-eager"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """What to benchmark and where. ``backends`` empty means each artifact's natural backend."""
+
+    artifacts: tuple[Path, ...]
+    bench: BenchConfig = field(default_factory=BenchConfig)
+    backends: tuple[Backend, ...] = ()
+    device: str = "cpu"
+    threads: int | None = None
+    reference: Path | None = None
+    baseline: bool = True
+    torch_precision: Precision = Precision.FP32  # for .pt artifacts (fp16 needs CUDA)
+    cuda_graph: bool = False  # for .pt artifacts on CUDA: replay a captured graph
+
+
+@dataclass(frozen=True)
+class Row:
+    """One timed (runner, batch): identity, timing, and speedup over the model's baseline at that batch."""
+
+    label: str
+    artifact: str
+    model: str
+    model_key: str
+    backend: str
+    precision: str
+    device: str
+    timing: Timing
+    is_baseline: bool = False
+    baseline_weights: str = ""
+    speedup: float | None = None
+
+
+@dataclass
+class SuiteResult:
+    rows: list[Row]
+    environment: dict[str, Any]
+    config: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    accuracy: list[dict[str, Any]] = field(default_factory=list)
+
+
+def model_key(spec: ModelSpec) -> str:
+    """Identity of an architecture (what the baseline must match): name, input size, kwargs, classes."""
+    kwargs = json.dumps(spec.model_kwargs, sort_keys=True, default=str)
+    return f"{spec.name}@{spec.input_size[0]}x{spec.input_size[1]}/{spec.num_classes}c/{kwargs}"
+
+
+def combinations(config: SuiteConfig) -> tuple[list[tuple[Path, Backend | None]], list[str]]:
+    """(artifact, backend) pairs to run, and notes for the pairs that cannot run."""
+    pairs, notes = [], []
+    for path in config.artifacts:
+        if not path.is_file():
+            raise InputError(f"{path}: artifact not found; give a .pt checkpoint, an .onnx file or an .engine")
+        kind = backend_for(path)
+        if not config.backends:
+            pairs.append((path, None))
+        elif kind in config.backends:
+            pairs.append((path, kind))
+        else:
+            notes.append(
+                f"skipped {path.name}: a {path.suffix} file runs on {kind.value}, not on the backends asked for"
+            )
+    if not pairs:
+        raise InputError("no artifact can run on the backends asked for; drop --backend or add matching artifacts")
+    return pairs, notes
+
+
+def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig) -> Runner:
+    if backend_for(path) == Backend.TORCH:
+        return open_runner(
+            path, backend=backend, device=config.device, precision=config.torch_precision, cuda_graph=config.cuda_graph
+        )
+    return open_runner(path, backend=backend, device=config.device, threads=config.threads)
+
+
+def _baseline_runner(spec: ModelSpec, config: SuiteConfig, checkpoints: dict[str, Path]) -> tuple[Runner, str]:
+    """PyTorch FP32 eager runner for ``spec``'s model, with real weights when a matching checkpoint exists."""
+    from objectix_edge.models.checkpoint import load_checkpoint, model_from_spec
+    from objectix_edge.runtime.torch_runner import TorchRunner
+
+    ckpt = checkpoints.get(model_key(spec))
+    if ckpt is not None:
+        loaded = load_checkpoint(ckpt)
+        return TorchRunner(loaded.model, loaded.spec, path=ckpt, device=config.device), str(ckpt)
+    return TorchRunner(model_from_spec(spec).eval(), spec, device=config.device), "random (same architecture)"
+
+
+def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:
+    """model_key → checkpoint, from --reference and from the .pt artifacts in the list."""
+    from objectix_edge.models.checkpoint import read_checkpoint_payload
+
+    candidates = ([config.reference] if config.reference else []) + [
+        p for p in config.artifacts if backend_for(p) == Backend.TORCH
+    ]
+    found: dict[str, Path] = {}
+    for path in candidates:
+        spec = ModelSpec.from_dict(read_checkpoint_payload(path)["spec"], source=str(path))
+        found.setdefault(model_key(spec), path)
+    return found
+
+
+def _label(runner: Runner, path: Path | None, config: SuiteConfig) -> str:
+    name = path.name if path is not None else BASELINE_LABEL
+    graph = "+cuda-graph" if path is not None and config.cuda_graph and runner.backend == Backend.TORCH else ""
+    return f"{name} [{runner.backend.value}/{runner.precision.value}{graph}]"
+
+
+def _time_all(runner: Runner, config: SuiteConfig, progress: Progress | None, **row: Any) -> list[Row]:
+    rows = []
+    for batch in config.bench.batches:
+        if progress:
+            progress(f"timing {row['label']} at batch {batch}")
+        timing = measure(runner, batch, config.bench)
+        rows.append(
+            Row(
+                timing=timing,
+                backend=runner.backend.value,
+                precision=runner.precision.value,
+                device=runner.device,
+                **row,
+            )
+        )
+    return rows
+
+
+def _is_natural_baseline(runner: Runner, path: Path, config: SuiteConfig) -> bool:
+    """A .pt artifact run eagerly in FP32 is the baseline itself (with its real weights)."""
+    return backend_for(path) == Backend.TORCH and runner.precision == Precision.FP32 and not config.cuda_graph
+
+
+def _with_speedups(rows: list[Row]) -> list[Row]:
+    base = {(r.model_key, r.timing.batch): r.timing.latency.mean for r in rows if r.is_baseline}
+    out = []
+    for r in rows:
+        ref = base.get((r.model_key, r.timing.batch))
+        speedup = ref / r.timing.latency.mean if ref is not None and r.timing.latency.mean > 0 else None
+        out.append(Row(**{**r.__dict__, "speedup": speedup}))
+    return out
+
+
+def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteResult:
+    """Time every combination; add one baseline per model unless an artifact already is it."""
+    import torch
+
+    pairs, notes = combinations(config)
+    checkpoints = reference_checkpoints(config)
+    previous_threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)  # the torch baseline gets the same threads as the artifacts
+    try:
+        rows: list[Row] = []
+        specs: dict[str, ModelSpec] = {}
+        for path, backend in pairs:
+            with open_artifact(path, backend, config) as runner:
+                key = model_key(runner.spec)
+                specs.setdefault(key, runner.spec)
+                natural = _is_natural_baseline(runner, path, config)
+                rows += _time_all(
+                    runner,
+                    config,
+                    progress,
+                    label=_label(runner, path, config),
+                    artifact=str(path),
+                    model=runner.spec.name,
+                    model_key=key,
+                    is_baseline=natural,
+                    baseline_weights=str(path) if natural else "",
+                )
+        if config.baseline:
+            have = {r.model_key for r in rows if r.is_baseline}
+            for key, spec in specs.items():
+                if key in have:
+                    continue
+                runner, weights = _baseline_runner(spec, config, checkpoints)
+                with runner:
+                    rows += _time_all(
+                        runner,
+                        config,
+                        progress,
+                        label=_label(runner, None, config),
+                        artifact=weights,
+                        model=spec.name,
+                        model_key=key,
+                        is_baseline=True,
+                        baseline_weights=weights,
+                    )
+    finally:
+        torch.set_num_threads(previous_threads)
+    return SuiteResult(
+        rows=_with_speedups(rows), environment=collect_environment(), config=suite_config_dict(config), notes=notes
+    )
+
+
+def suite_config_dict(config: SuiteConfig) -> dict[str, Any]:
+    b = config.bench
+    return {
+        "artifacts": [str(p) for p in config.artifacts],
+        "backends": [x.value for x in config.backends] or ["auto"],
+        "device": config.device,
+        "threads": config.threads,
+        "reference": str(config.reference) if config.reference else None,
+        "batches": list(b.batches),
+        "warmup": b.warmup,
+        "iters": b.iters,
+        "seconds": b.seconds,
+        "seed": b.seed,
+        "torch_precision": config.torch_precision.value,
+        "cuda_graph": config.cuda_graph,
+    }

@@ -1,0 +1,122 @@
+"""``calibrate --int8`` as one library call: ranges (or a cache) → both Q/DQ files, optionally budgeted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
+from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
+from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
+from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget, make_evaluator
+from objectix_edge.enums import CalibMethod
+from objectix_edge.errors import BudgetExceededError, InputError
+from objectix_edge.export.metadata import read_onnx_spec
+
+
+@dataclass(frozen=True)
+class Int8Config:
+    """Either ``data`` (calibrate on images) or ``from_cache`` (re-quantize, no images)."""
+
+    data: Path | None = None
+    ann: Path | None = None
+    num_images: int = 512
+    method: CalibMethod = CalibMethod.ENTROPY
+    seed: int = 0
+    batch_size: int = 8
+    exclude: tuple[str, ...] = ()
+    from_cache: Path | None = None
+    out_dir: Path | None = None
+    max_drop: float | None = None
+    val_data: Path | None = None
+    val_ann: Path | None = None
+    max_fp32_layers: int | None = None  # --max-drop may keep at most this many layers FP32
+    holdout_ids: frozenset[int | str] = frozenset()  # image ids calibration must not use (besides --val-data's)
+
+
+@dataclass(frozen=True)
+class Int8Result:
+    cache_path: Path
+    cache: CalibCache
+    files: dict[str, Path]
+    budget: BudgetResult | None = None
+
+
+@dataclass(frozen=True)
+class Int8Hooks:
+    """Progress callbacks: ``start(total_images)``, ``image()`` per image, ``step(message)`` per search step."""
+
+    start: Callable[[int], None] = lambda _n: None
+    image: Callable[[], None] = lambda: None
+    step: Callable[[str], None] = lambda _msg: None
+
+
+def _validate(config: Int8Config) -> None:
+    if (config.data is None) == (config.from_cache is None):
+        raise InputError("calibrate --int8 needs exactly one of --data COCO_IMAGES or --from-cache model.calib.json")
+    if config.num_images < 1:
+        raise InputError(f"--num-images must be at least 1, got {config.num_images}")
+    if config.max_drop is not None and (config.val_data is None or config.val_ann is None):
+        raise InputError("--max-drop measures accuracy on held-out images: pass --val-data and --val-ann too")
+
+
+def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks()) -> Int8Result:
+    """Calibrate (or load the cache), write ``.calib.json``, ``.int8.onnx`` and ``.int8cpu.onnx``."""
+    _validate(config)
+    model_path = Path(model_path)
+    spec = read_onnx_spec(model_path)
+    paths = int8_paths(model_path, config.out_dir)
+    evaluate, val_ids = (None, [])
+    if config.max_drop is not None:
+        evaluate, val_ids = make_evaluator(spec, config.val_data, config.val_ann)  # type: ignore[arg-type]
+    if config.from_cache is not None:
+        cache = load_cache(config.from_cache)
+        cache.check_model(model_path, config.from_cache)
+        overlap = set(cache.image_ids) & set(val_ids)
+        if overlap:
+            raise InputError(
+                f"{config.from_cache}: {len(overlap)} validation images were used for calibration "
+                f"(e.g. {sorted(overlap, key=str)[0]}); "
+                "validate on other images or re-calibrate with --data"
+            )
+        cache = replace(cache, exclude=tuple(dict.fromkeys(cache.exclude + config.exclude)))
+    else:
+        data_cfg = CalibDataConfig(
+            images_dir=config.data,  # type: ignore[arg-type]
+            ann_file=config.ann,
+            num_images=config.num_images,
+            seed=config.seed,
+            batch_size=config.batch_size,
+            exclude_ids=frozenset(val_ids) | config.holdout_ids,
+        )
+        reader = CocoCalibReader(spec, data_cfg)
+        hooks.start(len(reader))
+        cache = replace(calibrate(model_path, reader, config.method, hooks.image), exclude=config.exclude)
+    budget = None
+    if evaluate is not None:
+        budget = fit_budget(
+            model_path,
+            cache,
+            evaluate,
+            BudgetConfig(config.max_drop, config.max_fp32_layers, cache.exclude),
+            hooks.step,
+        )  # type: ignore[arg-type]
+        if budget.within(config.max_drop):  # type: ignore[arg-type]
+            cache = replace(cache, exclude=cache.exclude + budget.kept)
+    cache_path = config.from_cache
+    if cache_path is None or budget is not None:
+        cache_path = save_cache(cache, paths["cache"])
+        cache = load_cache(cache_path)  # quantize from the cache as stored: --from-cache gives the same bytes
+    if budget is not None and not budget.within(config.max_drop):  # type: ignore[arg-type]
+        raise BudgetExceededError(
+            f"{model_path}: INT8 drop {budget.drop:.2f} points stays above --max-drop {config.max_drop} even with "
+            f"{len(budget.kept)} layers in FP32; wrote only {cache_path.name}: "
+            "retry with a looser --max-drop and --from-cache"
+        )
+    files = {}
+    for form in Int8Form:
+        files[form.value] = quantize_from_cache(
+            model_path, cache, paths[form.value], form, QuantizeConfig(exclude=cache.exclude)
+        )
+    return Int8Result(cache_path, cache, files, budget)

@@ -1,0 +1,120 @@
+"""``objx-edge calibrate``: FP16 ONNX, and INT8 Q/DQ (TensorRT + CPU forms) from COCO calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from objectix_edge.cli.console import console
+from objectix_edge.enums import CalibMethod
+from objectix_edge.errors import InputError
+
+if TYPE_CHECKING:
+    from objectix_edge.calib.int8 import Int8Config, Int8Result
+    from objectix_edge.calib.sensitivity import BudgetResult
+
+
+def calibrate(
+    model: Path = typer.Argument(..., help="The FP32 ONNX file (from objx-edge export)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Write MODEL.fp16.onnx (FP32 I/O, decode kept FP32)."),
+    int8: bool = typer.Option(
+        False, "--int8", help="Write MODEL.calib.json, MODEL.int8.onnx (TensorRT) and MODEL.int8cpu.onnx (ORT CPU)."
+    ),
+    data: Path | None = typer.Option(None, "--data", help="COCO image folder to calibrate on."),
+    ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON (needed for the ROI classifier's boxes)."),
+    num_images: int = typer.Option(512, "--num-images", help="Calibration images, chosen with --seed."),
+    method: CalibMethod = typer.Option(CalibMethod.ENTROPY, "--method", help="Range estimator."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help="ONNX node name to keep FP32 (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the calibration image choice."),
+    batch: int = typer.Option(8, "--batch", help="Calibration batch size."),
+    from_cache: Path | None = typer.Option(None, "--from-cache", help="Re-quantize from MODEL.calib.json, no images."),
+    max_drop: float | None = typer.Option(
+        None, "--max-drop", help="Accuracy budget in points (mAP×100 or top-1×100): keep sensitive layers FP32."
+    ),
+    max_fp32_layers: int | None = typer.Option(
+        None, "--max-fp32-layers", help="Most layers --max-drop may keep FP32 (default: half)."
+    ),
+    val_data: Path | None = typer.Option(None, "--val-data", help="Held-out COCO image folder for --max-drop."),
+    val_ann: Path | None = typer.Option(None, "--val-ann", help="Instances JSON of --val-data."),
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", "-o", help="Folder for the outputs (default: beside MODEL)."
+    ),
+) -> None:
+    """Make reduced-precision ONNX files: --fp16, and/or --int8 calibrated on COCO images (or --from-cache).
+
+    Example: objx-edge calibrate model.onnx --int8 --data coco/images --ann coco/instances.json --num-images 512
+    """
+    from objectix_edge.calib.int8 import Int8Config
+    from objectix_edge.export.fp16 import convert_fp16, fp16_path
+
+    int8 = int8 or from_cache is not None
+    if not (fp16 or int8):
+        raise InputError("say what to make: --fp16 and/or --int8 (or --from-cache model.calib.json)")
+    if not model.is_file():
+        raise InputError(f"{model}: ONNX file not found; export one with objx-edge export")
+    written: list[tuple[str, Path]] = []
+    if fp16:
+        written.append(("fp16", convert_fp16(model, fp16_path(model, out_dir))))
+    if int8:
+        config = Int8Config(
+            data=data,
+            ann=ann,
+            num_images=num_images,
+            method=method,
+            seed=seed,
+            batch_size=batch,
+            exclude=tuple(exclude or ()),
+            from_cache=from_cache,
+            out_dir=out_dir,
+            max_drop=max_drop,
+            max_fp32_layers=max_fp32_layers,
+            val_data=val_data,
+            val_ann=val_ann,
+        )
+        result = run_with_progress(model, config)
+        if result.budget is not None:
+            _print_budget(result.budget, max_drop)  # type: ignore[arg-type]
+        written += [("calibration cache", result.cache_path)] + [(k, p) for k, p in result.files.items()]
+        console.print(
+            f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
+            f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}"
+        )
+    for what, path in written:  # one line each, never truncated: paths get copied from here
+        console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)
+
+
+def run_with_progress(model: Path, config: Int8Config) -> Int8Result:
+    """Calibrate with a rich progress bar over the calibration images; search steps print below it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from objectix_edge.calib.int8 import Int8Hooks, run_int8
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("calibrating", total=None, visible=False)
+        hooks = Int8Hooks(
+            start=lambda n: progress.update(task, total=n, visible=True),
+            image=lambda: progress.advance(task),
+            step=lambda msg: progress.console.print(f"  {msg}", highlight=False),
+        )
+        return run_int8(model, config, hooks)
+
+
+def _print_budget(budget: BudgetResult, max_drop: float) -> None:
+    console.print(
+        f"FP32 {budget.fp32_metric:.2f} points; final INT8 "
+        + ", ".join(f"{k} {v:.2f}" for k, v in budget.metrics.items())
+        + f"; drop {budget.drop:.2f} (budget {max_drop})"
+    )
+    if budget.kept:
+        console.print(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
+    else:
+        console.print("plain INT8 is within budget: no layer kept in FP32")

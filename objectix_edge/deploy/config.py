@@ -1,0 +1,47 @@
+"""Typed configuration of one deployment run (the CLI fills it; the steps read it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from objectix_edge.errors import InputError
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """Checkpoint → artifacts in ``out``, measured on the COCO set ``data`` / ``ann``.
+
+    ``max_drop`` (points of mAP / top-1) turns on accuracy-budgeted INT8: the most sensitive layers stay
+    FP32 until the drop is within it, or the INT8 step fails (the calibration step owns the budget's
+    checks, so an impossible one is reported by that step). ``calib_images`` images calibrate; the
+    budget and parity are measured on the others (the calibration never sees them).
+    """
+
+    checkpoint: Path
+    data: Path
+    ann: Path
+    out: Path
+    max_drop: float | None = None
+    calib_images: int = 32
+    parity_images: int = 50
+    batches: tuple[int, ...] = (1, 4)
+    warmup: int = 3
+    iters: int = 20
+    device: str = "cpu"
+    threads: int | None = None
+    seed: int = 0
+
+    def validate(self) -> None:
+        if not self.checkpoint.is_file():
+            raise InputError(f"{self.checkpoint}: checkpoint not found; train one with objx-edge train")
+        if not self.data.is_dir():
+            raise InputError(f"{self.data}: image folder not found; give the COCO images folder with --data")
+        if not self.ann.is_file():
+            raise InputError(f"{self.ann}: annotations JSON not found; give the COCO instances JSON with --ann")
+        if self.out.exists() and not self.out.is_dir():
+            raise InputError(f"{self.out}: exists and is not a folder; choose another --out")
+        if self.parity_images < 1:
+            raise InputError(f"--parity-images must be >= 1, got {self.parity_images}")
+        if self.calib_images < 1:
+            raise InputError(f"--calib-images must be >= 1, got {self.calib_images}")

@@ -1,0 +1,30 @@
+"""TensorRT engines for the deploy step: one per reduced-precision ONNX, sharing one timing cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from objectix_edge.deploy.context import DeployContext
+
+# ONNX artifact kind → engine artifact kind. FP16 and INT8 are what an edge GPU runs.
+ENGINE_SOURCES = {"onnx-fp16": "engine-fp16", "onnx-int8": "engine-int8"}
+TIMING_CACHE = "trt.timing-cache"
+
+
+def build_engines(ctx: DeployContext) -> dict[str, Path]:
+    """Build ``model.fp16.engine`` and ``model.int8.engine`` (+ sidecars) with a profile covering the bench batches."""
+    from objectix_edge.runtime.trt_build import BatchProfile, EngineConfig, build_engine, engine_path
+
+    largest = max(ctx.config.batches)
+    config = EngineConfig(
+        profile=BatchProfile(min=1, opt=largest, max=max(16, largest)), timing_cache=ctx.out / TIMING_CACHE
+    )
+    built: dict[str, Path] = {}
+    for source, kind in ENGINE_SOURCES.items():
+        if source not in ctx.artifacts:
+            continue
+        ctx.note(f"building {engine_path(ctx.artifacts[source]).name}")
+        result = build_engine(ctx.artifacts[source], engine_path(ctx.artifacts[source]), config)
+        built[kind] = result.engine
+        built[f"{kind}-sidecar"] = result.sidecar
+    return built

@@ -1,0 +1,211 @@
+"""The deployment steps, in order. Each calls the library (never the CLI) and returns a StepOutcome.
+
+split → export → fp16 → int8 → tensorrt → parity → bench. Artifacts are named after ``model.onnx``
+in the output folder, as ``objx-edge calibrate`` and ``build-engine`` would name them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from objectix_edge.deploy.context import DeployContext, StepOutcome, StepStatus
+from objectix_edge.deploy.runner import Step
+from objectix_edge.errors import ObjxError
+
+ONNX_NAME = "model.onnx"
+# Artifact kinds in the order parity and bench visit them.
+ONNX_KINDS = ("onnx-fp32", "onnx-fp16", "onnx-int8", "onnx-int8cpu")
+ENGINE_KINDS = ("engine-fp16", "engine-int8")
+
+
+def _mib(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.2f} MiB"
+
+
+def step_split(ctx: DeployContext) -> StepOutcome:
+    from objectix_edge.deploy.splits import split_coco
+
+    cfg = ctx.config
+    ctx.split = split_coco(cfg.ann, ctx.out / "splits", cfg.calib_images, cfg.seed)
+    s = ctx.split
+    return StepOutcome(
+        StepStatus.OK,
+        f"{s.calib_images} calibration images, {s.holdout_images} held out for the budgets",
+        {"split-calib": s.calib_ann, "split-holdout": s.holdout_ann},
+    )
+
+
+def step_export(ctx: DeployContext) -> StepOutcome:
+    from objectix_edge.export.onnx import ExportConfig, export_onnx
+
+    path = export_onnx(ctx.config.checkpoint, ctx.out / ONNX_NAME, ExportConfig())
+    return StepOutcome(StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {"onnx-fp32": path})
+
+
+def step_fp16(ctx: DeployContext) -> StepOutcome:
+    from objectix_edge.export.fp16 import convert_fp16, fp16_path
+
+    onnx = ctx.artifacts["onnx-fp32"]
+    path = convert_fp16(onnx, fp16_path(onnx, ctx.out))
+    return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {"onnx-fp16": path})
+
+
+def step_int8(ctx: DeployContext) -> StepOutcome:
+    from objectix_edge.calib.int8 import Int8Config, Int8Hooks, run_int8
+
+    cfg, split = ctx.config, ctx.split
+    assert split is not None  # the split step ran: it stops the chain when it fails
+    budgeted = cfg.max_drop is not None
+    config = Int8Config(
+        data=cfg.data,
+        ann=split.calib_ann,
+        num_images=split.calib_images,
+        seed=cfg.seed,
+        out_dir=ctx.out,
+        max_drop=cfg.max_drop,
+        val_data=cfg.data if budgeted else None,
+        val_ann=split.holdout_ann if budgeted else None,
+    )
+    result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
+    ctx.calibration = {
+        "method": result.cache.method.value,
+        "images": len(result.cache.image_ids),
+        "cache": result.cache_path.name,
+        "fp32_layers": list(result.cache.exclude),
+    }
+    message = f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value})"
+    if result.budget is not None:
+        b = result.budget
+        ctx.calibration.update(
+            {
+                "max_drop_points": cfg.max_drop,
+                "fp32_metric_points": b.fp32_metric,
+                "int8_metric_points": b.metrics,
+                "drop_points": b.drop,
+                "kept_fp32": list(b.kept),
+            }
+        )
+        message += f"; drop {b.drop:.2f} ≤ {cfg.max_drop} points with {len(b.kept)} layer(s) kept FP32"
+    files = {"calib-cache": result.cache_path}
+    files.update({f"onnx-{form}": path for form, path in result.files.items()})
+    return StepOutcome(StepStatus.OK, message, files)
+
+
+def tensorrt_missing() -> str | None:
+    """Why TensorRT engines cannot be built here (TensorRT or a GPU missing), or None when they can."""
+    from objectix_edge.errors import MissingDependencyError
+    from objectix_edge.runtime.trt_build import check_build_environment
+
+    try:
+        check_build_environment()
+    except MissingDependencyError as exc:
+        return str(exc)
+    return None
+
+
+def step_tensorrt(ctx: DeployContext) -> StepOutcome:
+    missing = tensorrt_missing()
+    if missing is not None:
+        return StepOutcome(StepStatus.SKIPPED, f"skipped TensorRT engines: {missing}")
+    from objectix_edge.deploy.engines import build_engines
+
+    engines = build_engines(ctx)
+    names = [p.name for kind, p in engines.items() if not kind.endswith("sidecar")]
+    return StepOutcome(StepStatus.OK, f"built {', '.join(names)}", engines)
+
+
+def _artifacts_to_check(ctx: DeployContext) -> list[tuple[str, Path]]:
+    return [(k, ctx.artifacts[k]) for k in ONNX_KINDS + ENGINE_KINDS if k in ctx.artifacts]
+
+
+def step_parity(ctx: DeployContext) -> StepOutcome:
+    """Every artifact against the checkpoint on the held-out images; over budget fails the step."""
+    from objectix_edge.bench.accuracy import parity_record
+    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.runtime.open import backend_for
+
+    cfg, split = ctx.config, ctx.split
+    assert split is not None  # the split step ran: it stops the chain when it fails
+    parity_cfg = ParityConfig(
+        images_dir=cfg.data,
+        ann_file=split.holdout_ann,
+        max_images=cfg.parity_images,
+        device=cfg.device,
+        threads=cfg.threads,
+    )
+    over = []
+    for _kind, path in _artifacts_to_check(ctx):
+        ctx.note(f"parity of {path.name}")
+        try:
+            report = run_parity(path, cfg.checkpoint, parity_cfg)
+        except ObjxError as exc:
+            over.append(f"{path.name}: {exc}")
+            continue
+        record = parity_record(report, path.name, backend_for(path).value)
+        ctx.parity.append(record)
+        if not report.passed:
+            over.append(f"{path.name} {report.message}")
+    if over:
+        return StepOutcome(StepStatus.FAILED, "; ".join(over))
+    return StepOutcome(StepStatus.OK, f"{len(ctx.parity)} artifacts within their precision's budget")
+
+
+def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
+    """The checkpoint plus every artifact this device runs well; notes say what was left out and why."""
+    paths, notes = [ctx.config.checkpoint], []
+    for kind, path in _artifacts_to_check(ctx):
+        if kind == "onnx-int8" and not ctx.config.device.startswith("cuda"):
+            notes.append(
+                f"{path.name} (the TensorRT INT8 form) is not timed on the CPU: "
+                f"{ctx.artifacts['onnx-int8cpu'].name} is the CPU form"
+            )
+            continue
+        paths.append(path)
+    return paths, notes
+
+
+def step_bench(ctx: DeployContext) -> StepOutcome:
+    from objectix_edge.bench import plots, report
+    from objectix_edge.bench.harness import BenchConfig
+    from objectix_edge.bench.suite import SuiteConfig, run_suite
+
+    cfg = ctx.config
+    paths, notes = _bench_artifacts(ctx)
+    suite = SuiteConfig(
+        artifacts=tuple(paths),
+        bench=BenchConfig(batches=cfg.batches, warmup=cfg.warmup, iters=cfg.iters),
+        device=cfg.device,
+        threads=cfg.threads,
+        reference=cfg.checkpoint,
+    )
+    result = run_suite(suite, progress=ctx.note)
+    result.notes.extend(notes)
+    # Accuracy comes from the parity step (same images, same runners): no second measurement.
+    names = {p.name: str(p) for p in paths}
+    result.accuracy = [{**r, "artifact": names.get(r["artifact"], r["artifact"])} for r in ctx.parity]
+    files = {
+        "bench-json": report.write_json(result, ctx.out / "bench.json"),
+        "bench-csv": report.write_csv(result, ctx.out / "bench.csv"),
+        "bench-plot": plots.write_plot(result, ctx.out / "bench.png"),
+    }
+    ctx.bench = report.result_record(result)
+    ctx.plots["latency and accuracy"] = files["bench-plot"]
+    best = max(
+        (r for r in result.rows if not r.is_baseline and r.speedup), key=lambda r: r.speedup or 0.0, default=None
+    )
+    summary = f"{len(result.rows)} timings on {cfg.device}"
+    if best is not None:
+        name, batch = Path(best.artifact).name, best.timing.batch
+        summary += f"; fastest vs PyTorch FP32 eager: {name} {best.speedup:.2f}× at batch {batch}"
+    return StepOutcome(StepStatus.OK, summary, files)
+
+
+DEPLOY_STEPS = (
+    Step("split", "splitting --data into calibration and held-out images", step_split),
+    Step("export", "exporting the checkpoint to ONNX", step_export),
+    Step("fp16", "converting to FP16 ONNX", step_fp16),
+    Step("int8", "calibrating INT8 (Q/DQ for TensorRT and for the CPU)", step_int8),
+    Step("tensorrt", "building TensorRT engines", step_tensorrt),
+    Step("parity", "checking parity of every artifact against the checkpoint", step_parity, stops_chain=False),
+    Step("bench", "benchmarking every artifact", step_bench),
+)

@@ -1,0 +1,72 @@
+"""Evaluate any artifact (checkpoint, ONNX, engine) on a COCO folder and write the requested files.
+
+Everything is computed before anything is written, so a failure leaves no partial output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from objectix_edge.data.coco import load_coco
+from objectix_edge.enums import Task
+from objectix_edge.fileio import write_json_atomic
+from objectix_edge.runtime.base import Runner
+
+
+def open_eval_runner(path: Path, device: str = "cpu") -> Runner:
+    """The Runner for ``path``: checkpoints, ONNX files and engines all go through runtime.open."""
+    from objectix_edge.runtime.open import open_runner
+
+    return open_runner(path, device=device)
+
+
+def evaluate_artifact(
+    artifact: Path,
+    images_dir: Path,
+    ann_file: Path,
+    batch: int = 8,
+    conf: float = 0.001,
+    device: str = "cpu",
+    json_out: Path | None = None,
+    save_detections: Path | None = None,
+    confusion_png: Path | None = None,
+) -> dict[str, Any]:
+    """Score ``artifact``; returns {model, backend, figures, written}."""
+    source = load_coco(images_dir, ann_file)
+    with open_eval_runner(artifact, device) as runner:
+        spec = runner.spec
+        figures: dict[str, Any]
+        detections = None
+        if spec.task == Task.DETECT:
+            from objectix_edge.eval.detection import evaluate_detector
+
+            metrics, detections = evaluate_detector(runner, source, batch, conf)
+            figures = metrics.as_dict()
+            confusion = None
+        else:
+            from objectix_edge.eval.classification import evaluate_classifier
+
+            cm = evaluate_classifier(runner, source, batch)
+            figures = cm.as_dict(spec.category_names)
+            confusion = cm.confusion
+        backend = runner.describe()
+    written: dict[str, Path] = {}
+    if save_detections is not None and detections is not None:
+        write_json_atomic(save_detections, detections)
+        written["detections"] = save_detections
+    if confusion_png is not None and confusion is not None:
+        from objectix_edge.eval.classification import save_confusion_png
+
+        written["confusion matrix"] = save_confusion_png(confusion_png, confusion, spec.category_names)
+    report = {
+        "model": spec.name,
+        "artifact": str(artifact),
+        "backend": backend,
+        "annotations": str(ann_file),
+        "figures": figures,
+    }
+    if json_out is not None:
+        write_json_atomic(json_out, report)
+        written["figures"] = json_out
+    return {**report, "written": written}

@@ -1,0 +1,71 @@
+"""One whole run: open the source and the models, attach the sinks, run the pipeline, close everything.
+
+Shared by ``objx-edge run`` and the demo, so both open, order and finalize things the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from objectix_edge.enums import Backend
+from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
+from objectix_edge.pipeline.sinks import JsonlSink, Sink, VideoSink, WindowSink
+from objectix_edge.pipeline.sources import FrameSource
+from objectix_edge.pipeline.stats import RunSummary
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Models, outputs and limits of one run (the source is passed separately: it is a live object)."""
+
+    detector: Path
+    classifier: Path | None = None
+    show: bool = False
+    save: Path | None = None
+    jsonl: Path | None = None
+    cascade: CascadeConfig = CascadeConfig()
+    loop: LoopConfig = LoopConfig()
+    device: str = "cpu"
+    threads: int | None = None
+
+
+def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
+    """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError."""
+    from objectix_edge.runtime.open import open_runner
+
+    with ExitStack() as stack:
+        source.open()  # first, so a missing camera or file fails before models load
+        stack.callback(source.close)
+        det = stack.enter_context(open_runner(config.detector, device=config.device, threads=config.threads))
+        cls = (
+            stack.enter_context(open_runner(config.classifier, device=config.device, threads=config.threads))
+            if config.classifier
+            else None
+        )
+        if config.threads is not None and any(r is not None and r.backend == Backend.TORCH for r in (det, cls)):
+            import torch
+
+            torch.set_num_threads(config.threads)  # an oversubscribed OpenMP pool spins: far slower than fewer threads
+        sinks: list[Sink] = []
+
+        def add(sink: Sink) -> None:
+            sinks.append(sink)
+            stack.callback(sink.close)  # also on a failure before the loop starts
+
+        # The JSONL sink creates its file at once: build it last, after the others validated their options.
+        if config.save is not None:
+            add(VideoSink(config.save, source.fps))
+        if config.show:
+            add(WindowSink(f"objx-edge: {source.name}"))
+        if config.jsonl is not None:
+            add(JsonlSink(config.jsonl))
+        pipeline = Pipeline(source, Cascade(det, cls, config.cascade), sinks, config.loop, notify=notify)
+        try:
+            return pipeline.run()
+        except RunError:
+            stack.close()  # finalize the outputs before the caller reports them
+            raise

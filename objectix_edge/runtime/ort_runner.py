@@ -1,0 +1,125 @@
+"""ONNX Runtime backend: CPU by default; CUDA or TensorRT execution providers when the install has them.
+
+Spec and precision come from the file itself (metadata, else the graph), so nothing is asked twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from objectix_edge.enums import Backend, Precision
+from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
+from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
+from objectix_edge.runtime.base import Runner, TensorInfo
+
+_ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(uint8)": np.uint8,
+    "tensor(int8)": np.int8,
+    "tensor(bool)": np.bool_,
+}
+
+
+def providers_for(device: str, available: list[str]) -> list[Any]:
+    """Execution providers for ``device``: 'cpu', 'cuda[:N]' or 'tensorrt[:N]' (CPU stays as fallback)."""
+    kind, _, index = device.partition(":")
+    device_id = int(index) if index.isdigit() else 0
+    wanted = {
+        "cpu": [],
+        "cuda": ["CUDAExecutionProvider"],
+        "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider"],
+    }
+    if kind not in wanted:
+        raise InputError(f"unknown device {device!r} for onnxruntime; use cpu, cuda[:N] or tensorrt[:N]")
+    missing = [p for p in wanted[kind] if p not in available]
+    if missing:
+        raise MissingDependencyError(f"ONNX Runtime {missing[0]} (installed providers: {', '.join(available)})", "gpu")
+    return [(p, {"device_id": device_id}) for p in wanted[kind]] + ["CPUExecutionProvider"]
+
+
+def _load_errors() -> tuple[type[Exception], ...]:
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return (state.Fail, state.InvalidProtobuf, state.InvalidGraph, state.NotImplemented, state.RuntimeException)
+
+
+class OrtRunner(Runner):
+    """Runs an ONNX file with ONNX Runtime. numpy in → numpy out; Tensor in → CPU Tensors out."""
+
+    backend = Backend.ONNXRUNTIME
+
+    def __init__(self, path: Path | str, device: str = "cpu", threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: ONNX file not found; check the path or create it with objx-edge export")
+        if threads is not None and threads < 1:
+            raise InputError(f"threads must be at least 1, got {threads}")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # warnings about unused initializers etc. are noise for users
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        providers = providers_for(device, ort.get_available_providers())
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        except _load_errors() as exc:
+            raise ArtifactError(
+                f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]}); re-export it"
+            ) from exc
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        super().__init__(path, spec_from_metadata(metadata, str(path)))
+        self.precision = self._precision(metadata)
+        self._device = device
+        self._inputs = [self._info(v) for v in self.session.get_inputs()]
+        self._outputs = [self._info(v) for v in self.session.get_outputs()]
+        self._output_names = [o.name for o in self._outputs]
+
+    def _precision(self, metadata: Mapping[str, str]) -> Precision:
+        if PRECISION_METADATA_KEY in metadata and metadata[PRECISION_METADATA_KEY] in {p.value for p in Precision}:
+            return Precision(metadata[PRECISION_METADATA_KEY])
+        return detect_precision(load_onnx(self.path))  # untagged file: inspect the graph once
+
+    @staticmethod
+    def _info(value: Any) -> TensorInfo:
+        shape = tuple(d if isinstance(d, int) and d >= 0 else -1 for d in value.shape)
+        if value.type not in _ORT_DTYPES:
+            raise ArtifactError(f"tensor {value.name!r} has unsupported type {value.type}")
+        return TensorInfo(value.name, shape, np.dtype(_ORT_DTYPES[value.type]))
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def providers(self) -> list[str]:
+        return list(self.session.get_providers())
+
+    def inputs(self) -> list[TensorInfo]:
+        return list(self._inputs)
+
+    def outputs(self) -> list[TensorInfo]:
+        return list(self._outputs)
+
+    def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        as_numpy = all(isinstance(v, np.ndarray) for v in feeds.values())
+        arrays = {k: v if isinstance(v, np.ndarray) else v.detach().cpu().numpy() for k, v in feeds.items()}
+        results = self.session.run(self._output_names, arrays)
+        if as_numpy:
+            return dict(zip(self._output_names, results, strict=True))
+        import torch  # a Tensor was passed, so torch is already loaded
+
+        return {name: torch.from_numpy(r) for name, r in zip(self._output_names, results, strict=True)}
+
+    def close(self) -> None:
+        self.__dict__.pop("session", None)

@@ -1,0 +1,214 @@
+"""TensorRT backend: deserializes an engine (after checking its sidecar) and runs it with execute_async_v3.
+
+I/O lives on the GPU: torch CUDA tensors when torch has CUDA (Tensor feeds on the device stay there,
+no host round trip), else cuda-python device buffers. Inputs set their shape per call (dynamic batch
+within the engine's optimization profile); outputs are allocated for the resulting shapes and reused
+while the shapes stay the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from objectix_edge.enums import Backend
+from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.trt_sidecar import REBUILD, current_gpu, import_tensorrt, read_sidecar
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+
+class TrtRunner(Runner):
+    """Runs a ``.engine`` built by ``objx-edge build-engine`` on CUDA device ``device``."""
+
+    backend = Backend.TENSORRT
+
+    def __init__(self, path: Path | str, device: str = "cuda:0") -> None:
+        import_tensorrt()  # one-line MissingDependencyError when absent
+        import tensorrt as trt
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: engine not found; build one with objx-edge build-engine")
+        self._index = int(device.split(":")[1]) if ":" in device else 0
+        sidecar = read_sidecar(path)
+        sidecar.check_runtime(path, str(trt.__version__), current_gpu(self._index))
+        super().__init__(path, sidecar.spec)
+        self.precision = sidecar.precision
+        self.sidecar = sidecar
+        self._logger: trt.ILogger = trt.Logger(trt.Logger.WARNING)
+        self._runtime: trt.Runtime = trt.Runtime(self._logger)
+        engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(path.read_bytes())
+        if engine is None:
+            raise ArtifactError(f"{path}: TensorRT cannot deserialize it (corrupt or built elsewhere); {REBUILD}")
+        self._engine: trt.ICudaEngine = engine
+        self._context: trt.IExecutionContext = engine.create_execution_context()
+        self._inputs: list[TensorInfo] = []
+        self._outputs: list[TensorInfo] = []
+        for i in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(i)
+            info = TensorInfo(
+                name,
+                tuple(int(d) for d in engine.get_tensor_shape(name)),
+                np.dtype(trt.nptype(engine.get_tensor_dtype(name))),
+            )
+            is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            (self._inputs if is_input else self._outputs).append(info)
+        self._io = _TorchIO(self._index) if _torch_has_cuda() else _CudaPythonIO(self._index)
+
+    @property
+    def device(self) -> str:
+        return f"cuda:{self._index}"
+
+    def inputs(self) -> list[TensorInfo]:
+        return list(self._inputs)
+
+    def outputs(self) -> list[TensorInfo]:
+        return list(self._outputs)
+
+    def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        context = self._context
+        as_numpy = any(isinstance(v, np.ndarray) for v in feeds.values())
+        for info in self._inputs:
+            value = feeds[info.name]
+            if not context.set_input_shape(info.name, tuple(int(d) for d in value.shape)):
+                raise InputError(
+                    f"{self.describe()}: input {info.name!r} shape {tuple(value.shape)} is outside the engine's "
+                    f"profile {self.sidecar.profile.get(info.name)}; rebuild with another --batch"
+                )
+            context.set_tensor_address(info.name, self._io.put_input(info, value))
+        shapes = {o.name: tuple(int(d) for d in context.get_tensor_shape(o.name)) for o in self._outputs}
+        for info in self._outputs:
+            context.set_tensor_address(info.name, self._io.output_buffer(info, shapes[info.name]))
+        if not context.execute_async_v3(self._io.stream_handle):
+            raise ArtifactError(f"{self.describe()}: execute_async_v3 failed (see the TensorRT log); {REBUILD}")
+        return self._io.fetch(self._outputs, shapes, as_numpy)
+
+    def close(self) -> None:
+        for name in ("_context", "_engine", "_runtime", "_io"):
+            self.__dict__.pop(name, None)
+
+
+def _torch_has_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+class _TorchIO:
+    """Device buffers as torch CUDA tensors on a dedicated stream."""
+
+    def __init__(self, index: int) -> None:
+        import torch
+
+        self.torch = torch
+        self.device = torch.device("cuda", index)
+        self.stream = torch.cuda.Stream(self.device)
+        self._inputs: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+
+    @property
+    def stream_handle(self) -> int:
+        return int(self.stream.cuda_stream)
+
+    def put_input(self, info: TensorInfo, value: Any) -> int:
+        torch = self.torch
+        dtype = torch.from_numpy(np.empty(0, info.dtype)).dtype
+        tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
+        # A CUDA feed may still be in the making on the caller's stream: order ours after it.
+        self.stream.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(self.stream):
+            tensor = tensor.to(self.device, dtype, non_blocking=True).contiguous()
+        self._inputs[info.name] = tensor  # keep it alive until the engine has read it
+        return int(tensor.data_ptr())
+
+    def output_buffer(self, info: TensorInfo, shape: tuple[int, ...]) -> int:
+        torch = self.torch
+        buf = self._outputs.get(info.name)
+        if buf is None or tuple(buf.shape) != shape:
+            dtype = torch.from_numpy(np.empty(0, info.dtype)).dtype
+            buf = torch.empty(shape, dtype=dtype, device=self.device)
+            self._outputs[info.name] = buf
+        return int(buf.data_ptr())
+
+    def fetch(self, outputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]], as_numpy: bool) -> dict[str, Any]:
+        self.stream.synchronize()
+        if as_numpy:
+            return {o.name: self._outputs[o.name].cpu().numpy() for o in outputs}
+        return {o.name: self._outputs[o.name].clone() for o in outputs}  # the buffers are reused next call
+
+
+class _CudaPythonIO:
+    """Device buffers through cuda-python's runtime API, for installs whose torch has no CUDA."""
+
+    def __init__(self, index: int) -> None:
+        try:
+            from cuda.bindings import runtime as cudart
+        except ImportError:
+            try:
+                from cuda import cudart  # type: ignore[no-redef]
+            except ImportError as exc:
+                from objectix_edge.errors import MissingDependencyError
+
+                raise MissingDependencyError("cuda-python (torch has no CUDA here)", "tensorrt") from exc
+        self.cudart = cudart
+        self._check(cudart.cudaSetDevice(index))
+        self.stream = self._check(cudart.cudaStreamCreate())
+        self._buffers: dict[str, tuple[int, int]] = {}  # name → (pointer, bytes)
+
+    def _check(self, result: Any) -> Any:
+        err, *rest = result if isinstance(result, tuple) else (result,)
+        if int(err) != 0:
+            raise ArtifactError(f"CUDA runtime error {int(err)} in the TensorRT runner; check the GPU and driver")
+        return rest[0] if len(rest) == 1 else None
+
+    @property
+    def stream_handle(self) -> int:
+        return int(self.stream)
+
+    def _buffer(self, name: str, nbytes: int) -> int:
+        ptr, size = self._buffers.get(name, (0, 0))
+        if size < nbytes:
+            if ptr:
+                self._check(self.cudart.cudaFree(ptr))
+            ptr = int(self._check(self.cudart.cudaMalloc(max(nbytes, 1))))
+            self._buffers[name] = (ptr, nbytes)
+        return ptr
+
+    def put_input(self, info: TensorInfo, value: Any) -> int:
+        if not isinstance(value, np.ndarray):
+            raise InputError("this TensorRT runner uses cuda-python (torch has no CUDA): pass numpy arrays")
+        host = np.ascontiguousarray(value, dtype=info.dtype)
+        ptr = self._buffer(info.name, host.nbytes)
+        kind = self.cudart.cudaMemcpyKind.cudaMemcpyHostToDevice
+        self._check(self.cudart.cudaMemcpyAsync(ptr, host.ctypes.data, host.nbytes, kind, self.stream))
+        self._check(self.cudart.cudaStreamSynchronize(self.stream))  # host array may be freed after return
+        return ptr
+
+    def output_buffer(self, info: TensorInfo, shape: tuple[int, ...]) -> int:
+        return self._buffer(info.name, int(np.prod(shape)) * info.dtype.itemsize)
+
+    def fetch(self, outputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]], as_numpy: bool) -> dict[str, Any]:
+        kind = self.cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost
+        result = {}
+        for info in outputs:
+            host = np.empty(shapes[info.name], info.dtype)
+            self._check(
+                self.cudart.cudaMemcpyAsync(
+                    host.ctypes.data, self._buffers[info.name][0], host.nbytes, kind, self.stream
+                )
+            )
+            result[info.name] = host
+        self._check(self.cudart.cudaStreamSynchronize(self.stream))
+        return result
+
+    def __del__(self) -> None:
+        for ptr, _ in self._buffers.values():
+            self.cudart.cudaFree(ptr)

@@ -1,0 +1,57 @@
+"""Typed training configuration (one frozen dataclass; the CLI fills it, the loop reads it)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Schedule(str, Enum):
+    COSINE = "cosine"
+    PLATEAU = "plateau"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs. ``model_kwargs`` go to ``create_model`` (e.g. width_mult)."""
+
+    model: str
+    data: Path
+    ann: Path
+    out: Path
+    val_data: Path | None = None
+    val_ann: Path | None = None
+    epochs: int = 10
+    batch: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    imgsz: int | None = None
+    categories: tuple[str, ...] | None = None
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    schedule: Schedule = Schedule.COSINE
+    warmup_steps: int = 0
+    save_every: int = 0  # steps; 0 = only at epoch ends
+    patience: int = 0  # epochs without validation improvement before stopping; 0 = never
+    resume: Path | None = None
+    seed: int = 0
+    workers: int = 0
+    device: str = "auto"
+    freeze_until: str | None = None
+    pretrained: Path | None = None
+    grad_clip: float = 10.0
+    progress: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only, so it can ride inside a weights_only checkpoint."""
+        out = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out

@@ -1,0 +1,181 @@
+"""`objx-edge calibrate` and `objx-edge build-engine` end to end through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from objectix_edge.calib.cache import load_cache
+from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, quantize_from_cache
+from objectix_edge.cli.app import app
+from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.runtime.ort_runner import OrtRunner
+from tests.fixtures.calib import metric_points
+
+BUDGET = 1.0
+BUDGET_VAL_IMAGES = 40  # a smaller held-out set keeps the per-layer search quick
+
+
+def _invoke(*args: object):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _has_tensorrt() -> bool:
+    try:
+        import tensorrt  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def small_val(calib_split, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = json.loads(calib_split.val_ann.read_text())
+    keep = set(calib_split.val_ids[:BUDGET_VAL_IMAGES])
+    data["images"] = [im for im in data["images"] if im["id"] in keep]
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in keep]
+    path = tmp_path_factory.mktemp("small_val") / "val.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_calibrate_writes_fp16_cache_and_both_int8_forms(calib_onnx, calib_split, tmp_path: Path) -> None:
+    model = tmp_path / "det.onnx"
+    shutil.copy(calib_onnx["detector"], model)
+    result = _invoke(
+        "calibrate",
+        model,
+        "--fp16",
+        "--int8",
+        "--data",
+        calib_split.images,
+        "--ann",
+        calib_split.ann,
+        "--num-images",
+        16,
+        "--method",
+        "minmax",
+        "--seed",
+        7,
+    )
+    assert result.exit_code == 0, result.output
+    assert "calibrating" in result.output and "16/16" in result.output  # the progress bar ran to the end
+    for name in ("det.fp16.onnx", "det.calib.json", "det.int8.onnx", "det.int8cpu.onnx"):
+        assert (tmp_path / name).stat().st_size > 0 and name in result.output.replace("\n", "")
+    cache = json.loads((tmp_path / "det.calib.json").read_text())
+    assert cache["method"] == "minmax" and cache["seed"] == 7 and len(cache["image_ids"]) == 16 and cache["ranges"]
+    for name in ("det.fp16.onnx", "det.int8.onnx", "det.int8cpu.onnx"):
+        with OrtRunner(tmp_path / name) as runner:
+            assert runner.spec == read_onnx_spec(model)
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_from_cache_is_identical_and_stale_cache_refused(calib_onnx, calib_int8, tmp_path: Path) -> None:
+    model = tmp_path / "detector.onnx"
+    shutil.copy(calib_onnx["detector"], model)
+    result = _invoke("calibrate", model, "--from-cache", calib_int8["detector"].cache_path)
+    assert result.exit_code == 0, result.output
+    for form in Int8Form:
+        assert (tmp_path / f"detector.{form.value}.onnx").read_bytes() == calib_int8["detector"].files[
+            form.value
+        ].read_bytes()
+    other = tmp_path / "classifier.onnx"
+    shutil.copy(calib_onnx["classifier"], other)
+    stale = _invoke("calibrate", other, "--from-cache", calib_int8["detector"].cache_path)
+    assert stale.exit_code == 1
+    assert "stale calibration cache" in stale.output and len(stale.output.strip().splitlines()) == 1
+    assert not (tmp_path / "classifier.int8.onnx").exists()
+
+
+def test_max_drop_keeps_the_sensitive_layers_and_meets_the_budget(
+    outlier_classifier_onnx, calib_split, small_val, tmp_path: Path
+) -> None:
+    source, hostile = outlier_classifier_onnx
+    model = tmp_path / "outlier.onnx"
+    shutil.copy(source, model)
+    result = _invoke(
+        "calibrate",
+        model,
+        "--int8",
+        "--data",
+        calib_split.images,
+        "--ann",
+        calib_split.ann,
+        "--num-images",
+        32,
+        "--max-drop",
+        BUDGET,
+        "--val-data",
+        calib_split.images,
+        "--val-ann",
+        small_val,
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output.replace("\n", " ")
+    assert "kept in FP32" in out and "drop" in out
+    cache = load_cache(tmp_path / "outlier.calib.json")
+    assert set(cache.exclude) & set(hostile), f"kept {cache.exclude}, the hostile convs are {hostile}"
+    for name in cache.exclude:
+        assert name in out
+    spec = read_onnx_spec(model)
+    with OrtRunner(model) as runner:
+        fp32 = metric_points(runner, spec, calib_split.images, small_val)
+    plain = quantize_from_cache(model, cache, tmp_path / "plain.onnx", Int8Form.CPU, QuantizeConfig())
+    with OrtRunner(plain) as runner:
+        plain_drop = fp32 - metric_points(runner, spec, calib_split.images, small_val)
+    assert plain_drop > BUDGET, f"the constructed case should defeat plain INT8 (drop {plain_drop:.2f})"
+    for form in Int8Form:
+        with OrtRunner(tmp_path / f"outlier.{form.value}.onnx") as runner:
+            drop = fp32 - metric_points(runner, spec, calib_split.images, small_val)
+        assert drop <= BUDGET, f"{form.value}: drop {drop:.2f}"
+    print(f"outlier classifier: plain INT8 drop {plain_drop:.2f}, kept {cache.exclude}")
+
+
+def test_max_drop_that_cannot_be_met_exits_1(outlier_classifier_onnx, calib_split, small_val, tmp_path: Path) -> None:
+    source, _ = outlier_classifier_onnx
+    model = tmp_path / "outlier.onnx"
+    shutil.copy(source, model)
+    result = _invoke(
+        "calibrate",
+        model,
+        "--int8",
+        "--data",
+        calib_split.images,
+        "--ann",
+        calib_split.ann,
+        "--num-images",
+        16,
+        "--max-drop",
+        0.0,
+        "--max-fp32-layers",
+        1,
+        "--val-data",
+        calib_split.images,
+        "--val-ann",
+        small_val,
+    )
+    assert result.exit_code == 1, result.output
+    assert "stays above --max-drop" in result.output
+    assert not list(tmp_path.glob("*.int8*.onnx"))
+
+
+@pytest.mark.skipif(_has_tensorrt(), reason="checks the message shown when TensorRT is absent")
+def test_build_engine_without_tensorrt_says_what_is_missing_and_writes_nothing(
+    calib_onnx, calib_split, tmp_path: Path
+) -> None:
+    model = tmp_path / "det.onnx"
+    shutil.copy(calib_onnx["detector"], model)
+    for extra in (
+        [],
+        ["--int8", "--calib-data", calib_split.images],
+        ["--fp16", "--timing-cache", tmp_path / "t.cache"],
+    ):
+        result = _invoke("build-engine", model, *extra, "-o", tmp_path / "det.engine")
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "TensorRT" in lines[0] and 'pip install "objectix-edge[tensorrt]"' in lines[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["det.onnx"]

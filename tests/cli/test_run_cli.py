@@ -1,0 +1,206 @@
+"""`objx-edge run` end to end: real ONNX/torch artifacts, real OpenCV videos and folders, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from objectix_edge.cli.app import app
+from objectix_edge.export.onnx import export_onnx
+from objectix_edge.models.checkpoint import save_checkpoint
+from objectix_edge.models.registry import create_model
+from objectix_edge.runtime.open import open_runner
+from objectix_edge.spec import Category
+from tests.conftest import REPO_ROOT, TINY_CLASSIFIER
+from tests.pipeline.media import (
+    decode_all,
+    direct_rows,
+    record_rows,
+    shape_frames,
+    truncated_copy,
+    video_info,
+    write_pngs,
+    write_video,
+)
+
+N_FRAMES = 10
+TIME_FIELDS = ("timestamp", "media_time", "file", "timings_ms")
+
+
+@pytest.fixture(scope="module")
+def artifacts(trained_detector_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(trained detector as ONNX, tiny ROI classifier checkpoint over the same shape categories)."""
+    out = tmp_path_factory.mktemp("run_artifacts")
+    detector = export_onnx(trained_detector_ckpt, out / "det.onnx")
+    torch.manual_seed(0)
+    shapes = (Category(1, "circle"), Category(2, "square"), Category(3, "triangle"))
+    classifier = save_checkpoint(out / "roi.pt", create_model("resnet50-roi", categories=shapes, **TINY_CLASSIFIER))
+    return detector, classifier
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same frames as a lossless video and as a PNG folder: both sources see identical pixels."""
+    out = tmp_path_factory.mktemp("run_media")
+    frames, _ = shape_frames(N_FRAMES, seed=11)
+    return write_video(out / "shapes.avi", frames, "png "), write_pngs(out / "frames", frames)
+
+
+def invoke(*args: str | Path):
+    return CliRunner().invoke(app, ["run", *map(str, args)])
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def without_times(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in TIME_FIELDS}
+
+
+def test_video_and_image_folder_give_the_same_records_as_the_runner(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], tmp_path: Path
+) -> None:
+    detector, classifier = artifacts
+    video, folder = media
+    common = ["--detector", detector, "--classifier", classifier, "--headless", "--conf", "0.3", "--top-k", "3"]
+    res_video = invoke("--video", video, *common, "--jsonl", tmp_path / "v.jsonl", "--save", tmp_path / "v.mp4")
+    assert res_video.exit_code == 0, res_video.output
+    assert "frames in 10 · processed 10 · dropped 0 · skipped (undecodable) 0" in res_video.stdout
+    for stage in ("detector", "classifier", "roi_crop", "latency"):
+        assert stage in res_video.stdout
+    res_folder = invoke("--images", folder, *common, "--jsonl", tmp_path / "f.jsonl")
+    assert res_folder.exit_code == 0, res_folder.output
+
+    from_video, from_folder = read_jsonl(tmp_path / "v.jsonl"), read_jsonl(tmp_path / "f.jsonl")
+    assert [r["frame"] for r in from_video] == list(range(N_FRAMES))
+    assert [without_times(r) for r in from_video] == [without_times(r) for r in from_folder]
+    assert from_folder[4]["file"] == "frame_00004.png" and from_video[4]["media_time"] == pytest.approx(0.4)
+    assert sum(len(r["detections"]) for r in from_video) >= N_FRAMES  # the trained detector sees the shapes
+    assert all(d["classifier"] is not None for r in from_video for d in r["detections"][:3])
+
+    with open_runner(detector) as runner:
+        for record, frame in zip(from_video, decode_all(video), strict=True):
+            np.testing.assert_allclose(record_rows(record), direct_rows(runner, frame, 0.3), atol=1e-4)
+    assert video_info(tmp_path / "v.mp4") == (N_FRAMES, 160, 120)
+
+
+def test_truncated_video_ends_with_a_clear_error_and_a_complete_jsonl(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cut = truncated_copy(media[0], tmp_path / "cut.avi", 0.5)
+    good = len(decode_all(cut))
+    result = invoke("--video", cut, "--detector", artifacts[0], "--jsonl", tmp_path / "cut.jsonl")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {cut}: video ends at frame {good} of {N_FRAMES} declared (truncated or damaged); frames before the damage were processed — re-encode or re-record the file"
+    ]
+    assert f"processed {good} ·" in result.stdout and "stopped by error" in result.stdout
+    assert [r["frame"] for r in read_jsonl(tmp_path / "cut.jsonl")] == list(range(good))
+
+
+def test_missing_camera_exits_1_with_one_line(artifacts: tuple[Path, Path]) -> None:
+    result = invoke("--camera", "93", "--detector", artifacts[0], "--headless")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: camera 93: no camera at this index could be opened; check that it is plugged in and free, or pass another --camera"
+    ]
+
+
+def test_stream_that_drops_is_reconnected_and_run_as_a_live_source(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # ffmpeg reads a file path like a stream URL; its end is a real dropped stream that must be reopened.
+    result = invoke(
+        "--rtsp", media[0], "--detector", artifacts[0], "--max-frames", "15", "--jsonl", tmp_path / "s.jsonl"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{media[0]}: stream lost; reconnecting in 0.5 s (attempt 1/6)" in result.stderr
+    assert f"{media[0]}: reconnected" in result.stderr
+    frames = [r["frame"] for r in read_jsonl(tmp_path / "s.jsonl")]
+    assert len(frames) == 15 and frames == sorted(set(frames))  # newest-frame policy: increasing, gaps allowed
+    assert "stopped by max-frames" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give exactly one source"),
+        (["--camera", "0", "--video", "x.mp4"], "give exactly one source: .* \\(got --camera, --video\\)"),
+        (["--images", "{tmp}"], "holds no images"),
+        (["--video", "{media}", "--conf", "1.5"], "--conf must be in \\[0, 1\\)"),
+        (["--video", "{media}", "--save", "{tmp}/out.gif"], "cannot save video as .gif"),
+        (
+            ["--video", "{media}", "--classifier", "{detector}"],
+            "is a detect model; --classifier needs an ROI classifier",
+        ),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(
+    args: list[str], message: str, artifacts: tuple[Path, Path], media: tuple[Path, Path], tmp_path: Path
+) -> None:
+    args = [a.format(media=media[0], tmp=tmp_path, detector=artifacts[0]) for a in args]
+    result = invoke(*args, "--detector", artifacts[0])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_ctrl_c_stops_cleanly_with_finalized_video_and_complete_jsonl(
+    artifacts: tuple[Path, Path], tmp_path: Path
+) -> None:
+    frames, _ = shape_frames(4, seed=3)
+    long_video = write_video(tmp_path / "long.avi", frames * 500, "MJPG")  # 2000 frames: far longer than the test waits
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "objectix_edge",
+        "run",
+        "--video",
+        str(long_video),
+        "--detector",
+        str(artifacts[0]),
+        "--headless",
+        "--jsonl",
+        str(out / "d.jsonl"),
+        "--save",
+        str(out / "d.mp4"),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            partial = list(out.glob(".d.jsonl.*")) if out.exists() else []
+            if partial and partial[0].read_text().count("\n") >= 5:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted: finishing the frame in flight" in stderr
+    assert "stopped by interrupt" in stdout
+    records = read_jsonl(out / "d.jsonl")
+    assert 5 <= len(records) < 2000
+    assert [r["frame"] for r in records] == list(range(len(records)))
+    assert f"processed {len(records)} ·" in stdout
+    assert video_info(out / "d.mp4") == (len(records), 160, 120)  # finalized: every processed frame playable
+    assert sorted(p.name for p in out.iterdir()) == ["d.jsonl", "d.mp4"]  # no temporary files left
