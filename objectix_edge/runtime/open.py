@@ -68,7 +68,7 @@ def open_runner(
     else:
         from objectix_edge.runtime.trt_runner import TrtRunner
 
-        runner = TrtRunner(path)
+        runner = TrtRunner(path, device=device if device.startswith("cuda") else "cuda:0")
     if precision is not None and Precision(precision) != runner.precision:
         runner.close()
         raise InputError(
