@@ -22,13 +22,19 @@ def _series(result: SuiteResult) -> dict[str, list[tuple[int, float, float, floa
     return {k: sorted(v) for k, v in series.items()}
 
 
+def _colors(result: SuiteResult) -> dict[str, str]:
+    """One colour per runner label, shared by both panels so a runner looks the same in each."""
+    return {label: f"C{i % 10}" for i, label in enumerate(_series(result))}
+
+
 def _latency_panel(ax: Any, result: SuiteResult) -> None:
+    colors = _colors(result)
     for label, points in _series(result).items():
         batches = [p[0] for p in points]
         p50 = [p[1] for p in points]
         p99 = [p[3] for p in points]
-        line = ax.plot(batches, p50, marker="o", label=label)[0]
-        ax.fill_between(batches, p50, p99, color=line.get_color(), alpha=0.15)
+        ax.plot(batches, p50, marker="o", label=label, color=colors[label])
+        ax.fill_between(batches, p50, p99, color=colors[label], alpha=0.15)
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     ax.set_xscale("log", base=2)
@@ -46,9 +52,11 @@ def _latency_panel(ax: Any, result: SuiteResult) -> None:
 
 def _accuracy_panel(ax: Any, result: SuiteResult) -> None:
     # Accuracy is per artifact × backend; place it at that runner's smallest-batch mean latency.
-    latency = {}
+    latency, color = {}, {}
+    colors = _colors(result)
     for r in sorted(result.rows, key=lambda r: -r.timing.batch):
         latency[(r.artifact, r.backend, r.precision)] = r.timing.latency.mean
+        color[(r.artifact, r.backend, r.precision)] = colors[r.label]
     # The PyTorch original, when the records name one that was timed: the point the others moved from.
     originals = {
         (a["reference"], a["reference_value"]) for a in result.accuracy if a.get("reference_value") is not None
@@ -65,10 +73,11 @@ def _accuracy_panel(ax: Any, result: SuiteResult) -> None:
                 textcoords="offset points",
             )
     for a in result.accuracy:
-        x = latency.get((a["artifact"], a["backend"], a["precision"]))
+        key = (a["artifact"], a["backend"], a["precision"])
+        x = latency.get(key)
         if x is None or a.get("value") is None:
             continue
-        ax.scatter([x], [a["value"]], s=40)
+        ax.scatter([x], [a["value"]], s=40, color=color[key])
         ax.annotate(
             f"{Path(a['artifact']).name}\n{a['backend']}/{a['precision']}",
             (x, a["value"]),

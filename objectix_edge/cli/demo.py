@@ -18,8 +18,8 @@ def demo(
         1, "--threads", help="Intra-op threads for ONNX Runtime and torch (1 suits these tiny models)."
     ),
     frames: int = typer.Option(40, "--frames", help="Frames in the generated video."),
-    det_epochs: int = typer.Option(40, "--det-epochs", help="Detector training epochs."),
-    cls_epochs: int = typer.Option(10, "--cls-epochs", help="ROI classifier training epochs."),
+    det_epochs: int = typer.Option(60, "--det-epochs", help="Detector training epochs."),
+    cls_epochs: int = typer.Option(15, "--cls-epochs", help="ROI classifier training epochs."),
 ) -> None:
     """Synthetic shapes → train a detector + ROI classifier → deploy with a report → a headless run on a video.
 

@@ -38,10 +38,10 @@ class DemoConfig:
     """Sizes of the demo: images, epochs, video length; defaults fit ≈ 3-5 minutes on two CPU cores."""
 
     out: Path
-    train_images: int = 64
+    train_images: int = 96
     val_images: int = 48
-    det_epochs: int = 40
-    cls_epochs: int = 10
+    det_epochs: int = 60
+    cls_epochs: int = 15
     imgsz: int = 128
     cls_imgsz: int = 64
     video_frames: int = 40

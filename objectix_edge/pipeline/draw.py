@@ -41,6 +41,7 @@ def label_text(item: CascadeDetection) -> str:
 def _put_label(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float) -> None:
     (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
     y = max(y, th + base + 2)  # keep labels of boxes at the top edge inside the image
+    x = max(0, min(x, image.shape[1] - tw - 3))  # and labels of boxes at the right edge
     cv2.rectangle(image, (x, y - th - base - 2), (x + tw + 2, y), colour, -1)
     cv2.putText(image, text, (x + 1, y - base - 1), FONT, scale, (0, 0, 0), 1, cv2.LINE_AA)
 
