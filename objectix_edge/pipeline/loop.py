@@ -196,7 +196,8 @@ class Pipeline:
         stopped_by = self._stopped_by or "end"
         summary = self.stats.summary(
             self.source.name,
-            dropped=self.stats.frames_in - self.stats.processed,
+            # Files and folders never drop: frames read ahead of an early stop are unprocessed, not dropped.
+            dropped=self.stats.frames_in - self.stats.processed if self.source.live else 0,
             skipped=self.source.skipped,
             stopped_by=stopped_by,
             warnings=(f"{self.source.name}: {self.source.skipped} undecodable frame(s) skipped",)
