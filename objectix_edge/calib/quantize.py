@@ -145,8 +145,6 @@ def calibrate(
     from onnxruntime.quantization import create_calibrator
 
     model_path = Path(model_path)
-    model = load_model(model_path)
-    spec_name = _spec_name(model)
     with tempfile.TemporaryDirectory(prefix="objx-calib-") as tmp:
         calibrator = create_calibrator(
             model_path,
@@ -164,7 +162,7 @@ def calibrate(
     ranges = {name: _as_range(td) for name, td in tensors.items()}
     return CalibCache(
         model_sha256=sha256_file(model_path),
-        model_name=spec_name,
+        model_name=reader.spec.name,
         method=method,
         image_ids=tuple(reader.image_ids),
         seed=reader.config.seed,
@@ -177,17 +175,6 @@ def _as_range(td: Any) -> tuple[float, float]:
     lo, hi = td.range_value
     # float32 → Python float is exact, and JSON round-trips Python floats exactly.
     return float(np.float32(np.asarray(lo).min())), float(np.float32(np.asarray(hi).max()))
-
-
-def _spec_name(model: onnx.ModelProto) -> str:
-    from objectix_edge.spec import SPEC_METADATA_KEY
-
-    for prop in model.metadata_props:
-        if prop.key == SPEC_METADATA_KEY:
-            import json
-
-            return str(json.loads(prop.value).get("name", "unknown"))
-    return model.graph.name or "unknown"
 
 
 def _tensors_data(cache: CalibCache) -> Any:

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from objectix_edge.data.coco import IMAGE_SUFFIXES, read_image
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.pipeline.preprocess import crop_roi, preprocess_detector
 from objectix_edge.spec import ModelSpec
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 MIN_ROI_SIDE = 8.0  # px; smaller boxes are mostly annotation noise and carry no useful ranges
 
 
@@ -110,16 +109,9 @@ def select_images(
     return [pool[i] for i in order[: max(1, num)]]
 
 
-def read_bgr(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"{path}: cannot be decoded as an image; remove it from the folder")
-    return image
-
-
 def image_feeds(image: CalibImage, spec: ModelSpec, rois_per_image: int) -> list[dict[str, np.ndarray]]:
     """One image → its preprocessed samples (one for a detector, one per ROI for the classifier)."""
-    bgr = read_bgr(image.path)
+    bgr = read_image(image.path)
     if spec.task == Task.DETECT:
         tensor, _ = preprocess_detector(bgr, spec)
         return [{spec.input_names[0]: tensor}]

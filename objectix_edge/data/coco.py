@@ -134,7 +134,9 @@ def read_image(path: Path) -> np.ndarray:
     """BGR uint8 image or an InputError naming the file."""
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
-        raise InputError(f"{path}: cannot be decoded as an image; replace or remove it from the annotations")
+        raise InputError(
+            f"{path}: cannot be decoded as an image; replace it, or remove it from the folder and its annotations"
+        )
     return img
 
 

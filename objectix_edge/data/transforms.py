@@ -29,6 +29,23 @@ class AugmentConfig:
     resize_range: tuple[float, float] = (0.6, 1.25)
 
 
+def _clip_to_canvas(
+    boxes: np.ndarray, labels: np.ndarray, width: float, height: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clip moved boxes to a ``width`` × ``height`` canvas and keep those still visible enough."""
+    boxes = boxes.reshape(-1, 4)
+    clipped = np.stack(
+        [
+            boxes[:, 0].clip(0, width),
+            boxes[:, 1].clip(0, height),
+            boxes[:, 2].clip(0, width),
+            boxes[:, 3].clip(0, height),
+        ],
+        1,
+    )
+    return _keep_visible(boxes, labels, clipped)
+
+
 def _keep_visible(boxes: np.ndarray, labels: np.ndarray, clipped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     new_area = (clipped[:, 2] - clipped[:, 0]).clip(0) * (clipped[:, 3] - clipped[:, 1]).clip(0)
@@ -85,16 +102,7 @@ def random_resized_crop(
         if 8 <= cw <= w and 8 <= ch <= h:
             x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
             shifted = boxes - np.array([x0, y0, x0, y0], np.float32)
-            clipped = np.stack(
-                [
-                    shifted[:, 0].clip(0, cw),
-                    shifted[:, 1].clip(0, ch),
-                    shifted[:, 2].clip(0, cw),
-                    shifted[:, 3].clip(0, ch),
-                ],
-                1,
-            )
-            kept_boxes, kept_labels = _keep_visible(shifted, labels, clipped.reshape(-1, 4))
+            kept_boxes, kept_labels = _clip_to_canvas(shifted, labels, cw, ch)
             return image[y0 : y0 + ch, x0 : x0 + cw], kept_boxes, kept_labels
     return image, boxes, labels
 
@@ -123,10 +131,7 @@ def random_resize(
     cw, ch = min(nw - sx0, tw - dx0), min(nh - sy0, th - dy0)
     canvas[dy0 : dy0 + ch, dx0 : dx0 + cw] = resized[sy0 : sy0 + ch, sx0 : sx0 + cw]
     moved = boxes * scale + np.array([ox, oy, ox, oy], np.float32)
-    clipped = np.stack(
-        [moved[:, 0].clip(0, tw), moved[:, 1].clip(0, th), moved[:, 2].clip(0, tw), moved[:, 3].clip(0, th)], 1
-    )
-    kept_boxes, kept_labels = _keep_visible(moved.reshape(-1, 4), labels, clipped.reshape(-1, 4))
+    kept_boxes, kept_labels = _clip_to_canvas(moved, labels, tw, th)
     return canvas, kept_boxes, kept_labels
 
 
