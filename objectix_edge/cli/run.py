@@ -79,7 +79,11 @@ def run(
     show: bool = typer.Option(
         False, "--show/--headless", help="Open a window (q or Esc quits) or run without a display."
     ),
-    save: Path | None = typer.Option(None, "--save", help="Write the annotated frames to a video (.mp4, .avi, .mkv)."),
+    save: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Write the annotated frames to a video (.mp4, .avi, .mkv), or to a folder of images (a path without extension).",
+    ),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="Write one JSON record of detections per processed frame."),
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after this many processed frames."),
     conf: float = typer.Option(0.3, "--conf", help="Detector score threshold."),
@@ -95,6 +99,8 @@ def run(
     from objectix_edge.pipeline.loop import LoopConfig, RunError
     from objectix_edge.pipeline.session import RunConfig, run_pipeline
 
+    if images is not None and save is not None and save.resolve() == images.resolve():
+        raise InputError(f"{save}: --save would overwrite the input images; save to another folder")
     config = RunConfig(
         detector=detector,
         classifier=classifier,

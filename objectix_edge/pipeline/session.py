@@ -13,7 +13,7 @@ from pathlib import Path
 from objectix_edge.enums import Backend
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
-from objectix_edge.pipeline.sinks import JsonlSink, Sink, VideoSink, WindowSink
+from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
 from objectix_edge.pipeline.stats import RunSummary
 
@@ -58,7 +58,7 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
         # The JSONL sink creates its file at once: build it last, after the others validated their options.
         if config.save is not None:
-            add(VideoSink(config.save, source.fps))
+            add(save_sink(config.save, source.fps))
         if config.show:
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:

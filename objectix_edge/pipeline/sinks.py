@@ -1,4 +1,4 @@
-"""Where processed frames go: a JSONL file, an annotated video file, an OpenCV window.
+"""Where processed frames go: a JSONL file, an annotated video file or image folder, an OpenCV window.
 
 Files are written to a temporary name beside the target (objectix_edge.fileio) and renamed on close,
 so a finished run leaves complete files and a failed one no half-written target. The JSONL file is
@@ -103,7 +103,8 @@ class VideoSink(Sink):
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_CODECS:
             raise InputError(
-                f"{self.path}: cannot save video as {suffix or 'no extension'}; use one of {', '.join(VIDEO_CODECS)}"
+                f"{self.path}: cannot save video as {suffix or 'no extension'}; use one of {', '.join(VIDEO_CODECS)}, "
+                "or a path without extension for a folder of annotated images"
             )
         ensure_writable_dir(self.path)
         self.fps = fps if fps > 0 else 30.0
@@ -138,6 +139,37 @@ class VideoSink(Sink):
     def close(self) -> None:
         self._stack.close()
         self._writer = None
+
+
+class ImageFolderSink(Sink):
+    """Each annotated frame as an image file: the source file's name for image folders, else frame_NNNNNN.jpg.
+
+    The folder is created at the first frame, so a run that fails before it leaves nothing behind.
+    """
+
+    needs_overlay = True
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(f"{self.folder}: exists and is not a folder; --save a video file (.mp4) or a new folder")
+        self.frames = 0
+
+    def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
+        name = frame.file or f"frame_{frame.index:06d}.jpg"
+        path = self.folder / name
+        with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
+            if not cv2.imwrite(str(tmp), overlay if overlay is not None else frame.image):
+                raise InputError(f"{path}: OpenCV cannot write this image format; --save to a video file instead")
+        self.frames += 1
+        return True
+
+
+def save_sink(path: Path, fps: float) -> Sink:
+    """The ``--save`` target: a video by its extension, or a folder of annotated images (no extension)."""
+    if path.is_dir() or not path.suffix:
+        return ImageFolderSink(path)
+    return VideoSink(path, fps)
 
 
 WINDOW_PROBE = "import cv2; cv2.namedWindow('objx-probe'); cv2.waitKey(1); cv2.destroyAllWindows()"

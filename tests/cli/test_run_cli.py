@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -204,3 +205,38 @@ def test_ctrl_c_stops_cleanly_with_finalized_video_and_complete_jsonl(
     assert f"processed {len(records)} ·" in stdout
     assert video_info(out / "d.mp4") == (len(records), 160, 120)  # finalized: every processed frame playable
     assert sorted(p.name for p in out.iterdir()) == ["d.jsonl", "d.mp4"]  # no temporary files left
+
+
+def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_path: Path) -> None:
+    # The bundled COCO photos (landscape and portrait, 375 to 640 px) through the coco-mini person detector.
+    samples = REPO_ROOT / "samples" / "coco" / "images"
+    detector = REPO_ROOT / "tests" / "assets" / "calib" / "detector.onnx"
+    out = tmp_path / "annotated"
+    result = invoke(
+        "--images", samples, "--detector", detector, "--conf", "0.1", "--save", out, "--jsonl", tmp_path / "r.jsonl"
+    )
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "r.jsonl")
+    files = sorted(p.name for p in samples.iterdir())
+    assert [r["file"] for r in records] == files
+    assert sorted(p.name for p in out.iterdir()) == files  # no temporary files left
+    with open_runner(detector) as runner:
+        for record in records:
+            photo = cv2.imread(str(samples / record["file"]))
+            h, w = photo.shape[:2]
+            assert (record["width"], record["height"]) == (w, h)
+            assert cv2.imread(str(out / record["file"])).shape == photo.shape
+            rows = record_rows(record)
+            np.testing.assert_allclose(rows, direct_rows(runner, photo, 0.1), atol=1e-4)
+            assert np.all(rows[:, [0, 2]] >= 0) and np.all(rows[:, [0, 2]] <= w)
+            assert np.all(rows[:, [1, 3]] >= 0) and np.all(rows[:, [1, 3]] <= h)
+    assert sum(len(r["detections"]) for r in records) > 0
+
+
+def test_saving_over_the_input_images_is_refused(artifacts: tuple[Path, Path], media: tuple[Path, Path]) -> None:
+    folder = media[1]
+    before = sorted(p.name for p in folder.iterdir())
+    result = invoke("--images", folder, "--detector", artifacts[0], "--save", folder)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {folder}: --save would overwrite the input images; save to another folder"
+    assert sorted(p.name for p in folder.iterdir()) == before
