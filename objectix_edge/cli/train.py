@@ -51,6 +51,9 @@ def train(
     ),
     warmup: int = typer.Option(0, "--warmup", help="Linear warm-up steps (cosine schedule)."),
     save_every: int = typer.Option(0, "--save-every", help="Also write step-N.pt every N steps (0: epoch ends only)."),
+    keep_last: int = typer.Option(
+        3, "--keep-last", min=0, help="Step checkpoints to keep, newest first (0: all); last.pt/best.pt always stay."
+    ),
     patience: int = typer.Option(
         0, "--patience", help="Early stop after this many epochs without improvement (0: never)."
     ),
@@ -98,6 +101,7 @@ def train(
         schedule=sched,
         warmup_steps=warmup,
         save_every=save_every,
+        keep_last=keep_last,
         patience=patience,
         resume=resume,
         seed=seed,

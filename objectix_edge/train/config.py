@@ -33,6 +33,7 @@ class TrainConfig:
     schedule: Schedule = Schedule.COSINE
     warmup_steps: int = 0
     save_every: int = 0  # steps; 0 = only at epoch ends
+    keep_last: int = 3  # step checkpoints kept (newest first); 0 = keep all
     patience: int = 0  # epochs without validation improvement before stopping; 0 = never
     resume: Path | None = None
     seed: int = 0

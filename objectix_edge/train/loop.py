@@ -30,6 +30,13 @@ from objectix_edge.train.state import capture_rng, restore_rng, seed_everything,
 from objectix_edge.train.tasks import make_task, move
 
 MIN_LR_RATIO = 0.01
+STEP_PREFIX = "step-"
+
+
+def step_checkpoints(folder: Path) -> list[Path]:
+    """The step-N.pt files of a run folder, oldest step first."""
+    found = [p for p in folder.glob(f"{STEP_PREFIX}*.pt") if p.stem.removeprefix(STEP_PREFIX).isdigit()]
+    return sorted(found, key=lambda p: int(p.stem.removeprefix(STEP_PREFIX)))
 
 
 @dataclass
@@ -173,6 +180,13 @@ class Trainer:
         if self.ctx.is_main:
             save_checkpoint(path, self.model, self._train_state())
 
+    def _save_step(self) -> None:
+        """step-N.pt, then drop the oldest step checkpoints beyond ``keep_last`` (last/best are never pruned)."""
+        self._save(self.cfg.out / f"{STEP_PREFIX}{self.step:06d}.pt")
+        if self.ctx.is_main and self.cfg.keep_last > 0:
+            for old in step_checkpoints(self.cfg.out)[: -self.cfg.keep_last]:
+                old.unlink()
+
     def _loader(self) -> DataLoader:
         self.sampler.set_epoch(self.epoch)
         self.task.dataset.set_epoch(self.epoch)
@@ -247,7 +261,7 @@ class Trainer:
                     )
                     bar.advance(self.epoch, loss, self.optimizer.param_groups[0]["lr"])
                     if self.cfg.save_every and self.step % self.cfg.save_every == 0:
-                        self._save(self.cfg.out / f"step-{self.step:06d}.pt")
+                        self._save_step()
                 stopped = self._end_epoch(time.perf_counter() - start)
         self.ctx.barrier()
         best = self.cfg.out / "best.pt"

@@ -68,7 +68,9 @@ def test_train_cli_writes_checkpoints_and_metrics(
             "--categories",
             "square,circle",
             "--save-every",
-            "5",
+            "2",
+            "--keep-last",
+            "2",
             "--no-progress",
             *TINY_DET_ARGS,
         ]
@@ -78,9 +80,9 @@ def test_train_cli_writes_checkpoints_and_metrics(
         "best.pt",
         "last.pt",
         "metrics.csv",
-        "step-000005.pt",
         "step-000010.pt",
-    ]
+        "step-000012.pt",
+    ]  # steps 2..12 were written; --keep-last 2 pruned the older ones
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2"] and {"train_loss", "lr", "val_map", "val_ap50", "val_ar100"} <= set(
         rows[0]

@@ -33,7 +33,7 @@ def test_resume_matches_uninterrupted_run(
     synth_coco_val: tuple[Path, Path],
     tmp_path: Path,
 ) -> None:
-    recipe = {"epochs": 2, "batch": 8, "lr": 3e-3, "schedule": schedule, "save_every": 2}
+    recipe = {"epochs": 2, "batch": 8, "lr": 3e-3, "schedule": schedule, "save_every": 2, "keep_last": 0}
     full_cfg = tiny_config(
         model, tiny, recipe, synth_coco, tmp_path / "full", val_data=synth_coco_val[0], val_ann=synth_coco_val[1]
     )
