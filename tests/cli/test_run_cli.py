@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -240,3 +241,37 @@ def test_saving_over_the_input_images_is_refused(artifacts: tuple[Path, Path], m
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {folder}: --save would overwrite the input images; save to another folder"
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")), reason="needs Xvfb and xdotool")
+def test_show_opens_a_window_that_q_closes(artifacts: tuple[Path, Path], tmp_path: Path) -> None:
+    # A real X server (virtual) and a real key press: the window sink, not a stand-in.
+    display = ":97"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24"], stderr=subprocess.DEVNULL)
+    frames, _ = shape_frames(4, seed=5)
+    long_video = write_video(tmp_path / "long.avi", frames * 500, "MJPG")
+    env = {**os.environ, "DISPLAY": display, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("WAYLAND_DISPLAY", None)
+    cmd = [sys.executable, "-m", "objectix_edge", "run", "--video", str(long_video), "--detector", str(artifacts[0])]
+    proc = subprocess.Popen([*cmd, "--show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        window = ""
+        deadline = time.monotonic() + 60
+        while not window and time.monotonic() < deadline and proc.poll() is None:
+            found = subprocess.run(
+                ["xdotool", "search", "--name", "objx-edge"], capture_output=True, text=True, env=env
+            )
+            window = found.stdout.split()[0] if found.stdout.split() else ""
+            time.sleep(0.2)
+        assert window, proc.communicate(timeout=30)
+        subprocess.run(["xdotool", "windowactivate", "--sync", window], env=env, capture_output=True)
+        subprocess.run(["xdotool", "key", "--window", window, "q"], env=env, check=True)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        for p in (proc, xvfb):
+            if p.poll() is None:
+                p.kill()
+    assert proc.returncode == 0, stderr
+    assert "stopped by user" in stdout
+    processed = int(re.search(r"processed (\d+)", stdout).group(1))
+    assert 0 < processed < 2000
