@@ -3,8 +3,8 @@
 Variants per model and batch: eager FP32 (the baseline), eager FP16, CUDA-graph FP32, CUDA-graph FP16.
 Each is timed with CUDA events by the bench harness (host→device, compute, device→host apart; warm-up
 first, synchronized before reading clocks); rounds are interleaved so clock boosts and background load
-hit every variant alike. Prints the compute-time median per variant and its speed-up over eager FP32,
-from this one run, with the GPU named. Weights are seeded random: latency does not depend on them.
+hit every variant alike. Prints, per variant, the median over rounds of each round's mean compute time
+and its speed-up over eager FP32, from this one run, with the GPU named. Weights are seeded random: latency does not depend on them.
 Exits 0 with a message when no CUDA GPU is present.
 
     python benchmarks/torch_cuda.py [--batch 1,8] [--rounds 5 --iters 100] [--json out.json]

@@ -149,8 +149,10 @@ def _takes_device_tensors(runner: Runner, dev_feeds: dict[str, Any]) -> bool:
 
     try:
         out = runner.infer(dev_feeds)
-    except (TypeError, AttributeError, RuntimeError, InputError):
-        return False  # e.g. ONNX Runtime wants numpy: copies are then timed inside infer
+    except (TypeError, AttributeError, InputError):
+        # e.g. ONNX Runtime wants numpy: copies are then timed inside infer. A CUDA RuntimeError (out of
+        # memory, a failed graph capture) is a real failure and must surface, not change the timing mode.
+        return False
     return all(isinstance(v, torch.Tensor) and v.is_cuda for v in out.values())
 
 
@@ -225,7 +227,11 @@ def _time_cuda_host_io(runner: Runner, feeds: dict[str, np.ndarray], config: Ben
 
 def measure(runner: Runner, batch: int, config: BenchConfig) -> Timing:
     """Time ``runner`` at ``batch`` with the clock its device calls for."""
+    import torch
+
     feeds = make_feeds(runner, batch, config.seed)
-    if runner.device.startswith("cuda"):
+    # CUDA events need torch with CUDA; a TensorRT runner over cuda-python alone gets the wall clock
+    # (its infer synchronizes before returning host arrays, so the wall clock is still the whole call).
+    if runner.device.startswith("cuda") and torch.cuda.is_available():
         return time_cuda(runner, feeds, config)
     return time_cpu(runner, feeds, config)

@@ -81,6 +81,11 @@ def combinations(config: SuiteConfig) -> tuple[list[tuple[Path, Backend | None]]
         if not path.is_file():
             raise InputError(f"{path}: artifact not found; give a .pt checkpoint, an .onnx file or an .engine")
         kind = backend_for(path)
+        if kind == Backend.TENSORRT and not config.device.startswith(("cuda", "tensorrt")):
+            raise InputError(
+                f"{path}: a TensorRT engine runs on a CUDA GPU, and its speedup must be taken against PyTorch on "
+                "that GPU; pass --device cuda"
+            )
         if not config.backends:
             pairs.append((path, None))
         elif kind in config.backends:
@@ -94,10 +99,20 @@ def combinations(config: SuiteConfig) -> tuple[list[tuple[Path, Backend | None]]
     return pairs, notes
 
 
+def torch_device(device: str) -> str:
+    """The torch device of a bench device: ``tensorrt:N`` (ONNX Runtime's TensorRT provider) is ``cuda:N``."""
+    kind, sep, index = device.partition(":")
+    return f"cuda{sep}{index}" if kind == "tensorrt" else device
+
+
 def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig) -> Runner:
     if backend_for(path) == Backend.TORCH:
         return open_runner(
-            path, backend=backend, device=config.device, precision=config.torch_precision, cuda_graph=config.cuda_graph
+            path,
+            backend=backend,
+            device=torch_device(config.device),
+            precision=config.torch_precision,
+            cuda_graph=config.cuda_graph,
         )
     return open_runner(path, backend=backend, device=config.device, threads=config.threads)
 
@@ -107,11 +122,12 @@ def _baseline_runner(spec: ModelSpec, config: SuiteConfig, checkpoints: dict[str
     from objectix_edge.models.checkpoint import load_checkpoint, model_from_spec
     from objectix_edge.runtime.torch_runner import TorchRunner
 
+    device = torch_device(config.device)
     ckpt = checkpoints.get(model_key(spec))
     if ckpt is not None:
         loaded = load_checkpoint(ckpt)
-        return TorchRunner(loaded.model, loaded.spec, path=ckpt, device=config.device), str(ckpt)
-    return TorchRunner(model_from_spec(spec).eval(), spec, device=config.device), "random (same architecture)"
+        return TorchRunner(loaded.model, loaded.spec, path=ckpt, device=device), str(ckpt)
+    return TorchRunner(model_from_spec(spec).eval(), spec, device=device), "random (same architecture)"
 
 
 def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:

@@ -24,6 +24,9 @@ def build_engine(
     timing_cache: Path | None = typer.Option(
         None, "--timing-cache", help="Timing cache file: loaded if present, saved after the build."
     ),
+    tf32: bool = typer.Option(
+        False, "--tf32", help="Let FP32 layers use TF32 (faster on Ampere+, no longer FP32-exact vs the ONNX)."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Engine path (default: MODEL with .engine beside it)."),
 ) -> None:
     """Build a TensorRT engine (strongly typed: precision comes from the ONNX) and its sidecar JSON.
@@ -41,8 +44,10 @@ def build_engine(
     built = build(
         onnx_path,
         out or engine_path(onnx_path),
-        EngineConfig(profile=profile, workspace_gib=workspace, timing_cache=timing_cache),
+        EngineConfig(profile=profile, workspace_gib=workspace, timing_cache=timing_cache, tf32=tf32),
     )
+    for warning in built.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     info = built.info
     console.print(
         f"engine: {built.engine} ({built.engine.stat().st_size / 1e6:.1f} MB, {info.precision.value}, "

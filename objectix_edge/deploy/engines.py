@@ -25,6 +25,8 @@ def build_engines(ctx: DeployContext) -> dict[str, Path]:
             continue
         ctx.note(f"building {engine_path(ctx.artifacts[source]).name}")
         result = build_engine(ctx.artifacts[source], engine_path(ctx.artifacts[source]), config)
+        for warning in result.warnings:
+            ctx.note(f"warning: {warning}")
         built[kind] = result.engine
         built[f"{kind}-sidecar"] = result.sidecar
     return built

@@ -153,12 +153,16 @@ def step_parity(ctx: DeployContext) -> StepOutcome:
 def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
     """The checkpoint plus every artifact this device runs well; notes say what was left out and why."""
     paths, notes = [ctx.config.checkpoint], []
+    on_gpu = ctx.config.device.startswith("cuda")
     for kind, path in _artifacts_to_check(ctx):
-        if kind == "onnx-int8" and not ctx.config.device.startswith("cuda"):
+        if kind == "onnx-int8" and not on_gpu:
             notes.append(
                 f"{path.name} (the TensorRT INT8 form) is not timed on the CPU: "
                 f"{ctx.artifacts['onnx-int8cpu'].name} is the CPU form"
             )
+            continue
+        if kind in ENGINE_KINDS and not on_gpu:
+            notes.append(f"{path.name} is timed with --device cuda only (against PyTorch on the same GPU)")
             continue
         paths.append(path)
     return paths, notes

@@ -45,6 +45,16 @@ def providers_for(device: str, available: list[str]) -> list[Any]:
     return [(p, {"device_id": device_id}) for p in wanted[kind]] + ["CPUExecutionProvider"]
 
 
+def _check_started(path: Path, asked: list[Any], active: list[str]) -> None:
+    """ONNX Runtime falls back to the CPU when a GPU provider fails to start; a GPU run must not time the CPU."""
+    first = asked[0][0] if isinstance(asked[0], tuple) else asked[0]
+    if first not in active:
+        raise InputError(
+            f"{path}: ONNX Runtime's {first} is installed but did not start (active: {', '.join(active)}); "
+            "check the CUDA/cuDNN/TensorRT libraries it needs, or use --device cpu"
+        )
+
+
 def _load_errors() -> tuple[type[Exception], ...]:
     from onnxruntime.capi import onnxruntime_pybind11_state as state
 
@@ -77,6 +87,7 @@ class OrtRunner(Runner):
             raise ArtifactError(
                 f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]}); re-export it"
             ) from exc
+        _check_started(path, providers, self.session.get_providers())
         metadata = self.session.get_modelmeta().custom_metadata_map
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata)

@@ -104,12 +104,14 @@ class TorchRunner(Runner):
         return {name: out.cpu().numpy() if as_numpy else out}
 
     def _replay(self, args: list[torch.Tensor]) -> torch.Tensor:
-        key = tuple(tuple(a.shape) for a in args)
-        entry = self._graphs.get(key) or self._capture(args, key)
-        for static, value in zip(entry.inputs, args, strict=True):
-            static.copy_(value, non_blocking=True)
-        entry.graph.replay()
-        return entry.output.clone()
+        # Capture streams and graph pools belong to the current device: make it this runner's (cuda:N).
+        with torch.cuda.device(self._device):
+            key = tuple(tuple(a.shape) for a in args)
+            entry = self._graphs.get(key) or self._capture(args, key)
+            for static, value in zip(entry.inputs, args, strict=True):
+                static.copy_(value, non_blocking=True)
+            entry.graph.replay()
+            return entry.output.clone()
 
     def _capture(self, args: list[torch.Tensor], key: tuple[tuple[int, ...], ...]) -> _Graph:
         static_inputs = [a.clone() for a in args]

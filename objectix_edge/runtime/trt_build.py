@@ -2,7 +2,8 @@
 
 Precision lives in the ONNX (FP16 weights/casts, INT8 Q/DQ), so the network is STRONGLY_TYPED and no
 precision builder flags are set: the same code builds on TensorRT 10.x and 11.x (11 removed
-BuilderFlag.FP16/INT8 and makes strong typing the only mode).
+BuilderFlag.FP16/INT8 and makes strong typing the only mode). TF32, on by default in TensorRT, is cleared
+unless asked for, so FP32 tensors are computed in FP32 as ONNX Runtime computes them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class EngineConfig:
     workspace_gib: float = 2.0
     timing_cache: Path | None = None
     optimization_level: int = 3
+    tf32: bool = False  # TensorRT enables TF32 by default; off, an FP32 engine matches its ONNX to FP32 tolerance
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class BuiltEngine:
     engine: Path
     sidecar: Path
     info: Sidecar
+    warnings: tuple[str, ...] = ()
 
 
 def check_build_environment() -> GpuInfo:
@@ -105,11 +108,15 @@ def _profile(
     return profile, shapes
 
 
-def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> trt.ITimingCache:
+def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> str | None:
+    """Attach the cache file (or an empty cache); returns a warning when the file could not be used."""
     data = path.read_bytes() if path is not None and path.is_file() else b""
     cache: trt.ITimingCache = config.create_timing_cache(data)
-    config.set_timing_cache(cache, ignore_mismatch=False)
-    return cache
+    if config.set_timing_cache(cache, ignore_mismatch=False):
+        return None
+    # A cache from another GPU model or TensorRT version is refused: build without it, then replace it.
+    config.set_timing_cache(config.create_timing_cache(b""), ignore_mismatch=False)
+    return f"{path}: timing cache made on another GPU or TensorRT version; built without it and replaced it"
 
 
 def build_engine(onnx_path: Path, out_path: Path, config: EngineConfig = EngineConfig()) -> BuiltEngine:
@@ -133,9 +140,11 @@ def build_engine(onnx_path: Path, out_path: Path, config: EngineConfig = EngineC
     build_config: trt.IBuilderConfig = builder.create_builder_config()
     build_config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(config.workspace_gib * GIB))
     build_config.builder_optimization_level = config.optimization_level
+    if not config.tf32:
+        build_config.clear_flag(trt.BuilderFlag.TF32)
     profile, shapes = _profile(builder, network, config.profile)
     build_config.add_optimization_profile(profile)
-    _load_timing_cache(build_config, config.timing_cache)
+    cache_warning = _load_timing_cache(build_config, config.timing_cache)
 
     serialized: trt.IHostMemory | None = builder.build_serialized_network(network, build_config)
     if serialized is None:
@@ -145,11 +154,11 @@ def build_engine(onnx_path: Path, out_path: Path, config: EngineConfig = EngineC
     sidecar = Sidecar(spec, precision, str(trt.__version__), gpu, shapes, sha256_file(onnx_path))
     write_bytes_atomic(out_path, bytes(serialized))
     sidecar_file = write_sidecar(out_path, sidecar)
-    if config.timing_cache is not None:
+    updated: trt.ITimingCache | None = build_config.get_timing_cache()  # now holds this build's timings
+    if config.timing_cache is not None and updated is not None:
         with atomic_path(config.timing_cache) as tmp:
-            updated: trt.ITimingCache = build_config.get_timing_cache()  # now holds this build's timings
             tmp.write_bytes(bytes(updated.serialize()))
-    return BuiltEngine(out_path, sidecar_file, sidecar)
+    return BuiltEngine(out_path, sidecar_file, sidecar, tuple(w for w in (cache_warning,) if w))
 
 
 def engine_path(onnx_path: Path) -> Path:

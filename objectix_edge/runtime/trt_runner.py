@@ -22,6 +22,8 @@ from objectix_edge.runtime.trt_sidecar import REBUILD, current_gpu, import_tenso
 if TYPE_CHECKING:
     import tensorrt as trt
 
+ADDRESS_ALIGNMENT = 256  # bytes: TensorRT's requirement for the tensor addresses it is given
+
 
 class TrtRunner(Runner):
     """Runs a ``.engine`` built by ``objx-edge build-engine`` on CUDA device ``device``."""
@@ -41,6 +43,9 @@ class TrtRunner(Runner):
         super().__init__(path, sidecar.spec)
         self.precision = sidecar.precision
         self.sidecar = sidecar
+        # The engine, its context and the buffers must live on one device: make it current first.
+        self._io = _TorchIO(self._index) if _torch_has_cuda() else _CudaPythonIO(self._index)
+        self._io.activate()
         self._logger: trt.ILogger = trt.Logger(trt.Logger.WARNING)
         self._runtime: trt.Runtime = trt.Runtime(self._logger)
         engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(path.read_bytes())
@@ -59,7 +64,6 @@ class TrtRunner(Runner):
             )
             is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
             (self._inputs if is_input else self._outputs).append(info)
-        self._io = _TorchIO(self._index) if _torch_has_cuda() else _CudaPythonIO(self._index)
 
     @property
     def device(self) -> str:
@@ -71,8 +75,13 @@ class TrtRunner(Runner):
     def outputs(self) -> list[TensorInfo]:
         return list(self._outputs)
 
+    def _bind(self, name: str, address: int) -> None:
+        if not self._context.set_tensor_address(name, address):
+            raise ArtifactError(f"{self.describe()}: TensorRT refused the buffer of {name!r}; {REBUILD}")
+
     def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
         context = self._context
+        self._io.activate()  # another runner may have made another GPU current
         as_numpy = any(isinstance(v, np.ndarray) for v in feeds.values())
         for info in self._inputs:
             value = feeds[info.name]
@@ -81,10 +90,10 @@ class TrtRunner(Runner):
                     f"{self.describe()}: input {info.name!r} shape {tuple(value.shape)} is outside the engine's "
                     f"profile {self.sidecar.profile.get(info.name)}; rebuild with another --batch"
                 )
-            context.set_tensor_address(info.name, self._io.put_input(info, value))
+            self._bind(info.name, self._io.put_input(info, value))
         shapes = {o.name: tuple(int(d) for d in context.get_tensor_shape(o.name)) for o in self._outputs}
         for info in self._outputs:
-            context.set_tensor_address(info.name, self._io.output_buffer(info, shapes[info.name]))
+            self._bind(info.name, self._io.output_buffer(info, shapes[info.name]))
         if not context.execute_async_v3(self._io.stream_handle):
             raise ArtifactError(f"{self.describe()}: execute_async_v3 failed (see the TensorRT log); {REBUILD}")
         return self._io.fetch(self._outputs, shapes, as_numpy)
@@ -114,6 +123,9 @@ class _TorchIO:
         self._inputs: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
 
+    def activate(self) -> None:
+        self.torch.cuda.set_device(self.device)
+
     @property
     def stream_handle(self) -> int:
         return int(self.stream.cuda_stream)
@@ -126,6 +138,8 @@ class _TorchIO:
         self.stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(self.stream):
             tensor = tensor.to(self.device, dtype, non_blocking=True).contiguous()
+            if tensor.data_ptr() % ADDRESS_ALIGNMENT:  # a view into a larger tensor (e.g. x[1:3])
+                tensor = tensor.clone()
         self._inputs[info.name] = tensor  # keep it alive until the engine has read it
         return int(tensor.data_ptr())
 
@@ -159,9 +173,13 @@ class _CudaPythonIO:
 
                 raise MissingDependencyError("cuda-python (torch has no CUDA here)", "tensorrt") from exc
         self.cudart = cudart
-        self._check(cudart.cudaSetDevice(index))
-        self.stream = self._check(cudart.cudaStreamCreate())
+        self.index = index
         self._buffers: dict[str, tuple[int, int]] = {}  # name → (pointer, bytes)
+        self.activate()
+        self.stream = self._check(cudart.cudaStreamCreate())
+
+    def activate(self) -> None:
+        self._check(self.cudart.cudaSetDevice(self.index))
 
     def _check(self, result: Any) -> Any:
         err, *rest = result if isinstance(result, tuple) else (result,)
@@ -210,5 +228,8 @@ class _CudaPythonIO:
         return result
 
     def __del__(self) -> None:
-        for ptr, _ in self._buffers.values():
+        # Also runs after a failed __init__: free only what was made.
+        for ptr, _ in getattr(self, "_buffers", {}).values():
             self.cudart.cudaFree(ptr)
+        if getattr(self, "stream", None) is not None:
+            self.cudart.cudaStreamDestroy(self.stream)

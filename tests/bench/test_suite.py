@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from objectix_edge.bench.harness import BenchConfig
-from objectix_edge.bench.suite import SuiteConfig, run_suite
+from objectix_edge.bench.suite import SuiteConfig, run_suite, torch_device
 from objectix_edge.enums import Backend
 from objectix_edge.errors import InputError
 
@@ -59,3 +59,21 @@ def test_missing_artifact_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         run_suite(SuiteConfig(artifacts=(tmp_path / "nope.onnx",), bench=FAST))
     assert "nope.onnx" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_engines_are_timed_on_the_gpu_only(tmp_path: Path) -> None:
+    # Refused before anything is loaded: an engine's speedup against PyTorch on the CPU would compare two devices.
+    engine = tmp_path / "det.fp16.engine"
+    engine.write_bytes(b"refused before it is read")
+    with pytest.raises(InputError, match="det.fp16.engine: a TensorRT engine runs on a CUDA GPU.*pass --device cuda"):
+        run_suite(SuiteConfig(artifacts=(engine,), bench=FAST, device="cpu"))
+
+
+def test_torch_device_of_a_bench_device() -> None:
+    assert [torch_device(d) for d in ("cpu", "cuda", "cuda:1", "tensorrt", "tensorrt:1")] == [
+        "cpu",
+        "cuda",
+        "cuda:1",
+        "cuda",
+        "cuda:1",
+    ]

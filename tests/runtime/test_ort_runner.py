@@ -14,7 +14,7 @@ from objectix_edge.errors import ArtifactError, InputError, MissingDependencyErr
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY
 from objectix_edge.models.checkpoint import load_checkpoint
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.runtime.ort_runner import OrtRunner, providers_for
+from objectix_edge.runtime.ort_runner import OrtRunner, _check_started, providers_for
 from objectix_edge.runtime.torch_runner import TorchRunner
 
 
@@ -105,6 +105,15 @@ def test_execution_providers_follow_the_install() -> None:
         providers_for("tensorrt", ["CPUExecutionProvider"])
     with pytest.raises(InputError, match="unknown device 'npu'"):
         providers_for("npu", ["CPUExecutionProvider"])
+
+
+def test_a_gpu_provider_that_fell_back_to_the_cpu_is_refused(tmp_path: Path) -> None:
+    # ONNX Runtime retries on the CPU when a GPU provider fails to start; the runner must not pass as a GPU one.
+    asked = providers_for("cuda", ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    _check_started(tmp_path / "m.onnx", asked, ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(InputError, match="CUDAExecutionProvider is installed but did not start .*use --device cpu"):
+        _check_started(tmp_path / "m.onnx", asked, ["CPUExecutionProvider"])
+    _check_started(tmp_path / "m.onnx", ["CPUExecutionProvider"], ["CPUExecutionProvider"])
 
 
 @pytest.mark.gpu

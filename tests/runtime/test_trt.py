@@ -12,6 +12,7 @@ import pytest
 from objectix_edge.enums import Precision
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.eval.matching import match_detections
+from objectix_edge.eval.parity import DEFAULT_STRIDE
 from objectix_edge.models import create_model
 from objectix_edge.runtime.trt_build import BatchProfile
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, read_sidecar, sidecar_path, write_sidecar
@@ -123,7 +124,15 @@ def test_detector_engine_matches_its_onnx(engines, calib_cases, precision: str) 
         ref, out = ort_runner.infer({"images": x})["detections"], trt_runner.infer({"images": x})["detections"]
         for r, o in zip(ref, out, strict=True):
             m = match_detections(
-                r, o, iou_threshold=0.5, score_floor=0.05, capacity=ort_runner.spec.max_det, cut_tolerance=2e-2
+                r,
+                o,
+                iou_threshold=0.5,
+                score_floor=0.05,
+                capacity=ort_runner.spec.max_det,
+                cut_tolerance=2e-2,
+                peak_window=float(
+                    ort_runner.spec.model_kwargs.get("out_stride", DEFAULT_STRIDE)
+                ),  # neighbour-peak ties
             )
             assert m.unmatched <= (0 if precision == "fp32" else max(1, m.reference // 10)), m
 
