@@ -68,6 +68,7 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
     source = load_coco(config.data, config.ann, categories=spec.category_names)
     ids = parity_image_ids(source, config.max_images)
     subset = dataclasses.replace(source, image_ids=ids)
+    value: float | None
     if spec.task == Task.DETECT:
         from objectix_edge.eval.agreement import coco_subset
         from objectix_edge.eval.detection import coco_map, predict_source

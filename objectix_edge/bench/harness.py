@@ -134,7 +134,8 @@ def time_cpu(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig) 
     batch = next(iter(feeds.values())).shape[0]
     for _ in range(config.warmup):
         runner.infer(feeds)
-    more, samples = _iterations(config), []
+    more = _iterations(config)
+    samples: list[float] = []
     start = time.perf_counter()
     while more(len(samples), time.perf_counter() - start):
         t0 = time.perf_counter_ns()
@@ -187,7 +188,8 @@ def time_cuda(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig)
     for _ in range(config.warmup):
         step(None)
     torch.cuda.synchronize(device)
-    more, rows = _iterations(config), []
+    more = _iterations(config)
+    rows: list[list[float]] = []
     start = time.perf_counter()
     while more(len(rows), time.perf_counter() - start):
         events = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
@@ -213,7 +215,8 @@ def _time_cuda_host_io(runner: Runner, feeds: dict[str, np.ndarray], config: Ben
     for _ in range(config.warmup):
         runner.infer(feeds)
     torch.cuda.synchronize(device)
-    more, samples = _iterations(config), []
+    more = _iterations(config)
+    samples: list[float] = []
     start = time.perf_counter()
     while more(len(samples), time.perf_counter() - start):
         begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)

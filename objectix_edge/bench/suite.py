@@ -76,7 +76,8 @@ def model_key(spec: ModelSpec) -> str:
 
 def combinations(config: SuiteConfig) -> tuple[list[tuple[Path, Backend | None]], list[str]]:
     """(artifact, backend) pairs to run, and notes for the pairs that cannot run."""
-    pairs, notes = [], []
+    pairs: list[tuple[Path, Backend | None]] = []
+    notes: list[str] = []
     for path in config.artifacts:
         if not path.is_file():
             raise InputError(f"{path}: artifact not found; give a .pt checkpoint, an .onnx file or an .engine")

@@ -9,7 +9,7 @@ from pathlib import Path
 from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
-from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget, make_evaluator
+from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, Evaluator, fit_budget, make_evaluator
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.export.metadata import read_onnx_spec
@@ -67,7 +67,8 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
     model_path = Path(model_path)
     spec = read_onnx_spec(model_path)
     paths = int8_paths(model_path, config.out_dir)
-    evaluate, val_ids = (None, [])
+    evaluate: Evaluator | None = None
+    val_ids: list[int] = []
     if config.max_drop is not None:
         evaluate, val_ids = make_evaluator(spec, config.val_data, config.val_ann)  # type: ignore[arg-type]
     if config.from_cache is not None:
@@ -93,22 +94,19 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
         reader = CocoCalibReader(spec, data_cfg)
         hooks.start(len(reader))
         cache = replace(calibrate(model_path, reader, config.method, hooks.image), exclude=config.exclude)
-    budget = None
-    if evaluate is not None:
+    budget: BudgetResult | None = None
+    max_drop = config.max_drop
+    if evaluate is not None and max_drop is not None:  # evaluate is made only for --max-drop
         budget = fit_budget(
-            model_path,
-            cache,
-            evaluate,
-            BudgetConfig(config.max_drop, config.max_fp32_layers, cache.exclude),
-            hooks.step,
-        )  # type: ignore[arg-type]
-        if budget.within(config.max_drop):  # type: ignore[arg-type]
+            model_path, cache, evaluate, BudgetConfig(max_drop, config.max_fp32_layers, cache.exclude), hooks.step
+        )
+        if budget.within(max_drop):
             cache = replace(cache, exclude=cache.exclude + budget.kept)
     cache_path = config.from_cache
     if cache_path is None or budget is not None:
         cache_path = save_cache(cache, paths["cache"])
         cache = load_cache(cache_path)  # quantize from the cache as stored: --from-cache gives the same bytes
-    if budget is not None and not budget.within(config.max_drop):  # type: ignore[arg-type]
+    if budget is not None and max_drop is not None and not budget.within(max_drop):
         raise BudgetExceededError(
             f"{model_path}: INT8 drop {budget.drop:.2f} points stays above --max-drop {config.max_drop} even with "
             f"{len(budget.kept)} layers in FP32; wrote only {cache_path.name}: "

@@ -17,7 +17,8 @@ _state = {"debug": os.environ.get("OBJX_DEBUG", "") not in ("", "0")}
 class ObjxGroup(TyperGroup):
     """Turns library errors into one red line and exit code 1 (a traceback only with --debug)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # ctx is click's Context, which typer vendors under a private module (typer._click) with no public name.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ObjxError as exc:

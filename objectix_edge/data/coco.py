@@ -142,7 +142,7 @@ def read_image(path: Path) -> np.ndarray:
 
 def roi_samples(source: CocoSource) -> list[tuple[int, int]]:
     """(image id, annotation index within that image's targets) for every usable box."""
-    out = []
+    out: list[tuple[int, int]] = []
     for image_id in source.image_ids:
         n = len(source.targets(image_id).labels)
         out.extend((image_id, k) for k in range(n))
@@ -210,7 +210,7 @@ class RoiDataset:
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+    def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.data.transforms import jitter_box, roi_augment
         from objectix_edge.pipeline.preprocess import crop_roi
 

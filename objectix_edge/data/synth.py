@@ -8,6 +8,7 @@ The output depends only on the seed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -78,7 +79,9 @@ def synth_coco_dict(num_images: int, seed: int, image_size: tuple[int, int]) -> 
     """Build the instances dict and the BGR images in memory."""
     h, w = image_size
     rng = np.random.default_rng(seed)
-    images, annotations, arrays = [], [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    arrays: list[np.ndarray] = []
     for i in range(num_images):
         img, objects = _one_image(rng, h, w)
         image_id = i + 1

@@ -126,7 +126,7 @@ def write_video(path: Path, num_frames: int, seed: int) -> Path:
     _, frames = synth_coco_dict(num_frames, seed, FRAME_SIZE)
     h, w = FRAME_SIZE
     with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS, (w, h))
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), VIDEO_FPS, (w, h))
         if not writer.isOpened():
             raise InputError(f"{path}: OpenCV cannot write mp4v video here; install an OpenCV build with video support")
         try:

@@ -63,7 +63,10 @@ class RoiPredictions:
 
 
 def classification_metrics(
-    y_true: Sequence[int], y_pred: Sequence[int], num_classes: int, image_ids: Sequence[int] | None = None
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    num_classes: int,
+    image_ids: Sequence[int] | np.ndarray | None = None,
 ) -> ClassificationMetrics:
     """All figures from label arrays; empty input gives zeros."""
     t, p = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)

@@ -57,8 +57,8 @@ def _resolve(source: Path | str | Checkpoint | nn.Module) -> tuple[nn.Module, Mo
         return ckpt.model, ckpt.spec, str(source)
     if isinstance(source, Checkpoint):
         model, spec = source.model, source.spec
-    elif isinstance(source, nn.Module) and isinstance(getattr(source, "spec", None), ModelSpec):
-        model, spec = source, source.spec
+    elif isinstance(source, nn.Module) and isinstance(attached := getattr(source, "spec", None), ModelSpec):
+        model, spec = source, attached
     else:
         raise InputError(
             f"cannot export {type(source).__name__}; pass a checkpoint path, Checkpoint or registered model"
@@ -116,6 +116,8 @@ def _torch_export(model: nn.Module, spec: ModelSpec, config: ExportConfig, sourc
     except Exception as exc:  # the exporter raises many unrelated types; report the first line, keep the cause
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ArtifactError(f"{source}: torch.onnx export failed ({first}); run with --debug for the trace") from exc
+    if program is None:  # only the legacy (dynamo=False) exporter returns nothing
+        raise ArtifactError(f"{source}: torch.onnx export returned no ONNX program; run with --debug for the trace")
     return program.model_proto
 
 

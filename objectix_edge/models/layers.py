@@ -13,6 +13,13 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded
 
 
+def conv_bias(conv: nn.Conv2d) -> Tensor:
+    """The bias of a conv built with ``bias=True`` (torch types it Optional, for ``bias=False`` convs)."""
+    if conv.bias is None:
+        raise ValueError(f"{conv} has no bias to initialize; build it with bias=True")
+    return conv.bias
+
+
 def activation(kind: str) -> nn.Module:
     if kind == "relu6":
         return nn.ReLU6(inplace=True)

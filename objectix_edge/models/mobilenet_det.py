@@ -8,13 +8,14 @@ so ONNX Runtime and TensorRT run the model end to end. In train mode it returns 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from objectix_edge.enums import Task
-from objectix_edge.models.layers import ConvBNAct, DepthwiseSeparable, InvertedResidual, make_divisible
+from objectix_edge.models.layers import ConvBNAct, DepthwiseSeparable, InvertedResidual, conv_bias, make_divisible
 from objectix_edge.models.registry import register_model
 from objectix_edge.spec import Category, ModelSpec
 
@@ -94,8 +95,10 @@ class CenterHead(nn.Module):
         self.heatmap = branch(num_classes)
         self.size = branch(2)
         self.offset = branch(2)
+        # nn.Sequential indexes as a plain Module; its last layer is the Conv2d built by branch().
+        logits = cast(nn.Conv2d, self.heatmap[-1])
         # Start from a low foreground prior so the focal loss is stable in the first steps.
-        nn.init.constant_(self.heatmap[-1].bias, -torch.log(torch.tensor((1 - prior) / prior)).item())
+        nn.init.constant_(conv_bias(logits), -torch.log(torch.tensor((1 - prior) / prior)).item())
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"heatmap": self.heatmap(x), "size": self.size(x), "offset": self.offset(x)}

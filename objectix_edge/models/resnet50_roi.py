@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torchvision.models.resnet import Bottleneck
 
 from objectix_edge.enums import Task
+from objectix_edge.models.layers import conv_bias
 from objectix_edge.models.registry import register_model
 from objectix_edge.spec import Category, ModelSpec
 
@@ -29,7 +30,7 @@ class RoiMaskGate(nn.Module):
         self.conv = nn.Conv2d(1, channels, kernel_size=7, stride=4, padding=3)
         nn.init.normal_(self.conv.weight, std=0.01)
         # Bias 2 → gate ≈ 0.88 everywhere at start, so pretrained features pass nearly unchanged.
-        nn.init.constant_(self.conv.bias, 2.0)
+        nn.init.constant_(conv_bias(self.conv), 2.0)
 
     def forward(self, features: Tensor, mask: Tensor) -> Tensor:
         return features * torch.sigmoid(self.conv(mask))

@@ -24,7 +24,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 def class_colour(index: int) -> tuple[int, int, int]:
     """A stable, well-separated BGR colour per class index (golden-ratio hue steps)."""
     hue = int((index * 0.618033988749895 % 1.0) * 179)
-    hsv = np.uint8([[[hue, 220, 255]]])
+    hsv = np.array([[[hue, 220, 255]]], dtype=np.uint8)
     b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
     return int(b), int(g), int(r)
 

@@ -87,7 +87,9 @@ def crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec) -> tu
     return normalize(cv2.cvtColor(resized, cv2.COLOR_BGR2RGB), spec), mask
 
 
-def preprocess_rois(image_bgr: np.ndarray, boxes: Sequence[Sequence[float]], spec: ModelSpec) -> dict[str, np.ndarray]:
+def preprocess_rois(
+    image_bgr: np.ndarray, boxes: Sequence[Sequence[float]] | np.ndarray, spec: ModelSpec
+) -> dict[str, np.ndarray]:
     """All ROIs of one frame → one batch ``{"images": [N,3,H,W], "roi_mask": [N,1,H,W]}``."""
     th, tw = spec.input_size
     if len(boxes) == 0:

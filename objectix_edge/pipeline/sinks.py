@@ -109,12 +109,12 @@ class VideoSink(Sink):
         ensure_writable_dir(self.path)
         self.fps = fps if fps > 0 else 30.0
         self.frames = 0
-        self._fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[suffix])
+        self._fourcc = cv2.VideoWriter.fourcc(*VIDEO_CODECS[suffix])
         self._stack = contextlib.ExitStack()
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
 
-    def _open(self, size: tuple[int, int]) -> None:
+    def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         # Keep the real extension on the temporary name: the writer picks the container from it.
         tmp = self._stack.enter_context(atomic_path(self.path, suffix=".tmp" + self.path.suffix))
         writer = cv2.VideoWriter(str(tmp), self._fourcc, self.fps, size)
@@ -124,15 +124,15 @@ class VideoSink(Sink):
             raise error
         self._stack.callback(writer.release)  # runs before the rename registered above
         self._writer, self._size = writer, size
+        return writer
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         image = overlay if overlay is not None else frame.image
         h, w = image.shape[:2]
-        if self._writer is None:
-            self._open((w, h))
+        writer = self._writer if self._writer is not None else self._open((w, h))
         if (w, h) != self._size:
             image = cv2.resize(image, self._size)  # a folder of mixed sizes still makes one video
-        self._writer.write(image)
+        writer.write(image)
         self.frames += 1
         return True
 

@@ -90,16 +90,16 @@ class OrtRunner(Runner):
         _check_started(path, providers, self.session.get_providers())
         metadata = self.session.get_modelmeta().custom_metadata_map
         super().__init__(path, spec_from_metadata(metadata, str(path)))
-        self.precision = self._precision(metadata)
+        self.precision = self._precision(metadata, path)
         self._device = device
         self._inputs = [self._info(v) for v in self.session.get_inputs()]
         self._outputs = [self._info(v) for v in self.session.get_outputs()]
         self._output_names = [o.name for o in self._outputs]
 
-    def _precision(self, metadata: Mapping[str, str]) -> Precision:
+    def _precision(self, metadata: Mapping[str, str], path: Path) -> Precision:
         if PRECISION_METADATA_KEY in metadata and metadata[PRECISION_METADATA_KEY] in {p.value for p in Precision}:
             return Precision(metadata[PRECISION_METADATA_KEY])
-        return detect_precision(load_onnx(self.path))  # untagged file: inspect the graph once
+        return detect_precision(load_onnx(path))  # untagged file: inspect the graph once
 
     @staticmethod
     def _info(value: Any) -> TensorInfo:

@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -23,6 +23,7 @@ from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.models.checkpoint import load_checkpoint, load_torchvision_backbone, save_checkpoint
 from objectix_edge.models.registry import create_model
+from objectix_edge.spec import ModelSpec
 from objectix_edge.train.config import Schedule, TrainConfig
 from objectix_edge.train.ddp import DistContext, init_distributed
 from objectix_edge.train.progress import TrainProgress
@@ -115,17 +116,18 @@ class Trainer:
             self.val_source = load_coco(cfg.val_data, cfg.val_ann, [c.name for c in self.source.categories])
         model, self.state = _build_model(cfg, self.source)
         if cfg.freeze_until is not None:
-            if not hasattr(model, "freeze_until"):
+            freeze_until = getattr(model, "freeze_until", None)
+            if freeze_until is None:
                 raise InputError(f"--freeze-until applies to resnet50-roi only, not {cfg.model}; drop it")
             try:
-                model.freeze_until(cfg.freeze_until)
+                freeze_until(cfg.freeze_until)
             except ValueError as exc:
                 raise InputError(str(exc)) from exc
         self.device = torch.device(ctx.device)
         self.model = model.to(self.device)
-        self.spec = model.spec
+        self.spec = cast(ModelSpec, model.spec)  # registered models carry one; __getattr__ says Tensor | Module
         self.task = make_task(self.spec, self.source, cfg.seed, ctx.device)
-        self.sampler = DistributedSampler(
+        self.sampler: DistributedSampler[Any] = DistributedSampler(
             self.task.dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=cfg.seed
         )
         self.steps_per_epoch = len(self.sampler) // cfg.batch

@@ -16,7 +16,10 @@ from objectix_edge.fileio import write_text_atomic
 
 def capture_rng() -> dict[str, Any]:
     """Python, numpy, torch (and CUDA) RNG states; numpy's array becomes a list for weights_only loads."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    legacy = np.random.get_state()
+    if not isinstance(legacy, tuple):  # a dict only if np.random.set_bit_generator replaced MT19937
+        raise TypeError("numpy's global RNG is not MT19937; its state cannot be checkpointed as the legacy tuple")
+    kind, keys, pos, has_gauss, cached = legacy
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],

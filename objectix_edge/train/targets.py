@@ -52,7 +52,9 @@ def encode_image(
     offset = np.zeros((MAX_OBJECTS, 2), np.float32)
     mask = np.zeros(MAX_OBJECTS, np.float32)
     # Larger boxes first so a small box's centre wins a shared cell (it has fewer cells to claim).
-    order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])) if len(boxes) else []
+    order: np.ndarray | list[int] = (
+        np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])) if len(boxes) else []
+    )
     for k, i in enumerate(list(order)[:MAX_OBJECTS]):
         x1, y1, x2, y2 = (float(v) / stride for v in boxes[i])
         bw, bh = x2 - x1, y2 - y1
