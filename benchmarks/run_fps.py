@@ -14,6 +14,11 @@ then sends exactly ``--top-k`` ROIs to the classifier, the cascade's worst case 
 
     python benchmarks/run_fps.py --make /tmp/run_fps                      # build FP32 + INT8, time all
     python benchmarks/run_fps.py --detector det.int8cpu.onnx --classifier roi.int8cpu.onnx [--video in.mp4]
+    python benchmarks/run_fps.py --detector det.pt --detector det.fp16.engine --device cuda   # on a GPU
+
+With ``--device cuda``, each detector that runs on the GPU through torch or TensorRT is timed twice alone:
+normalizing on the GPU (uint8 upload, the default there) and on the host (float32 upload), so the
+gain of device preprocessing is a ratio from the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import cv2
 
 from objectix_edge.data.synth import synth_coco_dict
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.device_preprocess import on_cuda
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline
 from objectix_edge.pipeline.sinks import JsonlSink, VideoSink
 from objectix_edge.pipeline.sources import VideoFileSource
@@ -43,7 +49,7 @@ WARMUP_FRAMES = 5
 def make_video(path: Path, frames: int, size: tuple[int, int] = (480, 640)) -> Path:
     """``frames`` frames of synthetic shapes at 640×480, MJPG (what USB cameras deliver), 30 FPS."""
     _, images = synth_coco_dict(min(frames, 30), seed=5, image_size=size)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (size[1], size[0]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (size[1], size[0]))
     for i in range(frames):
         writer.write(images[i % len(images)])
     writer.release()
@@ -133,6 +139,7 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads (default: all cores)")
     parser.add_argument("--save", action="store_true", help="also write the annotated video (adds render + encode)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] for .pt/.engine (and ORT's CUDA provider)")
     args = parser.parse_args()
     detectors, classifiers = list(args.detector), list(args.classifier)
     if args.make:
@@ -147,16 +154,23 @@ def main() -> None:
         workdir = Path(tmp)
         video = args.video or make_video(workdir / "bench_640x480.avi", args.frames)
         _, frame = cv2.VideoCapture(str(video)).read()
-        runners = {p: stack.enter_context(open_runner(p, threads=args.threads)) for p in {*detectors, *classifiers}}
+        runners = {
+            p: stack.enter_context(open_runner(p, device=args.device, threads=args.threads))
+            for p in {*detectors, *classifiers}
+        }
         cascades: dict[str, Cascade] = {}
         for det, cls in configurations(detectors, classifiers):
             label = f"{det.name} only" if cls is None else f"{det.name} → {cls.name} (top-{args.top_k})"
             cascades[label] = Cascade(runners[det], runners[cls] if cls else None, CascadeConfig(args.conf, args.top_k))
+            if cls is None and on_cuda(runners[det]):
+                host = CascadeConfig(args.conf, args.top_k, device_preprocess=False)
+                cascades[f"{label} [host preprocess]"] = Cascade(runners[det], None, host)
+        for cascade in cascades.values():
             for _ in range(WARMUP_FRAMES):
-                cascades[label](frame)
+                cascade(frame)
         print(
             f"video {video.name}: {args.frames} frames per run, {args.rounds} interleaved rounds (median shown), "
-            f"conf {args.conf}, top-k {args.top_k}, ORT threads {args.threads or 'default'}"
+            f"conf {args.conf}, top-k {args.top_k}, ORT threads {args.threads or 'default'}, device {args.device}"
         )
         # Interleave rounds so background load hits every configuration alike; keep each one's median round.
         runs: dict[str, list[RunSummary]] = {label: [] for label in cascades}

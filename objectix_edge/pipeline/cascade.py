@@ -9,22 +9,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
+from objectix_edge.pipeline.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.pipeline.postprocess import Detection, to_detections, to_original
-from objectix_edge.pipeline.preprocess import preprocess_detector_batch, preprocess_rois
+from objectix_edge.pipeline.preprocess import letterbox_batch, preprocess_detector_batch, preprocess_rois
 from objectix_edge.runtime.base import Runner
 
 
 @dataclass(frozen=True)
 class CascadeConfig:
-    """``conf``: detector score threshold; ``top_k``: how many boxes (best first) the classifier sees."""
+    """``conf``: detector score threshold; ``top_k``: how many boxes (best first) the classifier sees.
+
+    ``device_preprocess``: normalize the detector input on the detector's device (None: when it runs on
+    CUDA and takes tensors; True also on the CPU, where it is the same arithmetic in torch).
+    """
 
     conf: float = 0.3
     top_k: int = 5
+    device_preprocess: bool | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.conf < 1.0:
@@ -82,16 +89,22 @@ class Cascade:
         self.detector = detector
         self.classifier = classifier
         self.config = config
+        self.normalizer = _normalizer(detector, config.device_preprocess)
 
     def __call__(self, image_bgr: np.ndarray) -> FrameResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        batch, boxes = preprocess_detector_batch([image_bgr], self.detector.spec)
-        t1 = time.perf_counter()
         spec = self.detector.spec
-        raw = self.detector.infer({spec.input_names[0]: batch})[spec.output_names[0]]
+        batch: Any
+        if self.normalizer is not None:
+            boxed, boxes = letterbox_batch([image_bgr], spec)
+            batch = self.normalizer(boxed)
+        else:
+            batch, boxes = preprocess_detector_batch([image_bgr], spec)
+        t1 = time.perf_counter()
+        raw = as_numpy(self.detector.infer({spec.input_names[0]: batch})[spec.output_names[0]])
         t2 = time.perf_counter()
-        rows = to_original(np.asarray(raw)[0], boxes[0], self.config.conf)
+        rows = to_original(raw[0], boxes[0], self.config.conf)
         rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K is a prefix
         detections = to_detections(rows, spec)
         t3 = time.perf_counter()
@@ -103,6 +116,21 @@ class Cascade:
         return FrameResult([CascadeDetection(d, r) for d, r in zip(detections, labels, strict=True)], timings)
 
 
+def _normalizer(detector: Runner, wanted: bool | None) -> DeviceNormalizer | None:
+    if wanted is False or (wanted is None and not on_cuda(detector)):
+        return None
+    if not takes_device_tensors(detector):
+        raise InputError(
+            f"{detector.describe()}: device preprocessing needs a torch or TensorRT runner, not {detector.backend.value}"
+        )
+    return DeviceNormalizer(detector.spec, detector.device)
+
+
+def as_numpy(value: Any) -> np.ndarray:
+    """A runner output as a host array (torch and TensorRT runners fed tensors return device tensors)."""
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
 def classify_rois(
     classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray, timings: dict[str, float]
 ) -> list[RoiLabel]:
@@ -111,7 +139,7 @@ def classify_rois(
     t0 = time.perf_counter()
     feeds = preprocess_rois(image_bgr, boxes.tolist(), spec)
     t1 = time.perf_counter()
-    logits = np.asarray(classifier.infer(feeds)[spec.output_names[0]], dtype=np.float32)
+    logits = as_numpy(classifier.infer(feeds)[spec.output_names[0]]).astype(np.float32, copy=False)
     probs = _softmax(logits)
     t2 = time.perf_counter()
     timings.update(roi_crop=(t1 - t0) * 1e3, classifier=(t2 - t1) * 1e3)

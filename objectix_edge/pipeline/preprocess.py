@@ -61,6 +61,12 @@ def preprocess_detector_batch(images_bgr: Sequence[np.ndarray], spec: ModelSpec)
     return np.stack(arrays), list(boxes)
 
 
+def letterbox_batch(images_bgr: Sequence[np.ndarray], spec: ModelSpec) -> tuple[np.ndarray, list[Letterbox]]:
+    """Frames → letterboxed ``[B, H, W, 3]`` uint8 BGR (the half of preprocessing that stays on the host)."""
+    boxed, boxes = zip(*(letterbox(img, spec.input_size, spec.pad_value) for img in images_bgr), strict=True)
+    return np.stack(boxed), list(boxes)
+
+
 def context_box(box: Sequence[float], context: float, img_w: int, img_h: int) -> tuple[int, int, int, int]:
     """Square crop around ``box`` (x1, y1, x2, y2) enlarged by ``context`` of its longer side, clipped to the image."""
     x1, y1, x2, y2 = (float(v) for v in box)
