@@ -13,6 +13,12 @@ from typing import Any
 from objectix_edge.errors import InputError
 
 
+def user_cache_dir(*parts: str) -> Path:
+    """``$XDG_CACHE_HOME/objectix-edge/<parts>`` (``~/.cache`` by default): never the current directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base, "objectix-edge", *parts)
+
+
 def ensure_writable_dir(path: Path) -> None:
     """Create ``path``'s parent folder or raise InputError naming it."""
     parent = path.parent

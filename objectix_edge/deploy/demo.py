@@ -8,7 +8,6 @@ cascade on a generated video. Every stage calls the same library functions as th
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext
 from objectix_edge.deploy.runner import DeployHooks
 from objectix_edge.errors import InputError
-from objectix_edge.fileio import atomic_path, write_json_atomic
+from objectix_edge.fileio import atomic_path, user_cache_dir, write_json_atomic
 
 # Small enough to train in about a minute on two cores, large enough to find the shapes (mAP ≈ 30+).
 DEMO_DETECTOR = {"width_mult": 0.25, "depth_mult": 0.34, "neck_channels": 32, "out_stride": 4, "max_det": 50}
@@ -29,8 +28,7 @@ VIDEO_FPS = 10.0
 
 def default_demo_dir() -> Path:
     """A per-user cache folder (``$XDG_CACHE_HOME/objectix-edge/demo``), never the current directory."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "objectix-edge" / "demo"
+    return user_cache_dir("demo")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
+from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
 
 _ORT_DTYPES = {
@@ -28,7 +29,18 @@ _ORT_DTYPES = {
 }
 
 
-def providers_for(device: str, available: list[str]) -> list[Any]:
+def tensorrt_provider_options(cache_dir: Path) -> dict[str, Any]:
+    """Engine and timing caches for ONNX Runtime's TensorRT provider: without them every session start
+    rebuilds the engines (minutes). ORT keys the cached engines by model and shapes, so one folder serves all."""
+    return {
+        "trt_engine_cache_enable": True,
+        "trt_engine_cache_path": str(cache_dir),
+        "trt_timing_cache_enable": True,
+        "trt_timing_cache_path": str(cache_dir),
+    }
+
+
+def providers_for(device: str, available: list[str], trt_cache: Path | None = None) -> list[Any]:
     """Execution providers for ``device``: 'cpu', 'cuda[:N]' or 'tensorrt[:N]' (CPU stays as fallback)."""
     kind, _, index = device.partition(":")
     device_id = int(index) if index.isdigit() else 0
@@ -42,7 +54,13 @@ def providers_for(device: str, available: list[str]) -> list[Any]:
     missing = [p for p in wanted[kind] if p not in available]
     if missing:
         raise MissingDependencyError(f"ONNX Runtime {missing[0]} (installed providers: {', '.join(available)})", "gpu")
-    return [(p, {"device_id": device_id}) for p in wanted[kind]] + ["CPUExecutionProvider"]
+    chosen: list[Any] = []
+    for name in wanted[kind]:
+        options: dict[str, Any] = {"device_id": device_id}
+        if name == "TensorrtExecutionProvider" and trt_cache is not None:
+            options.update(tensorrt_provider_options(trt_cache))
+        chosen.append((name, options))
+    return [*chosen, "CPUExecutionProvider"]
 
 
 def _check_started(path: Path, asked: list[Any], active: list[str]) -> None:
@@ -80,7 +98,10 @@ class OrtRunner(Runner):
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        providers = providers_for(device, ort.get_available_providers())
+        trt_cache = user_cache_dir("ort-tensorrt") if device.startswith("tensorrt") else None
+        if trt_cache is not None:
+            trt_cache.mkdir(parents=True, exist_ok=True)
+        providers = providers_for(device, ort.get_available_providers(), trt_cache)
         try:
             self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except _load_errors() as exc:

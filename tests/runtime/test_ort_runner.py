@@ -107,6 +107,20 @@ def test_execution_providers_follow_the_install() -> None:
         providers_for("npu", ["CPUExecutionProvider"])
 
 
+def test_tensorrt_provider_caches_its_engines(tmp_path: Path) -> None:
+    installed = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    (trt_name, trt_options), (cuda_name, cuda_options), cpu = providers_for("tensorrt:1", installed, tmp_path)
+    assert (trt_name, cuda_name, cpu) == ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+    assert trt_options == {
+        "device_id": 1,
+        "trt_engine_cache_enable": True,
+        "trt_engine_cache_path": str(tmp_path),
+        "trt_timing_cache_enable": True,
+        "trt_timing_cache_path": str(tmp_path),
+    }
+    assert cuda_options == {"device_id": 1}
+
+
 def test_a_gpu_provider_that_fell_back_to_the_cpu_is_refused(tmp_path: Path) -> None:
     # ONNX Runtime retries on the CPU when a GPU provider fails to start; the runner must not pass as a GPU one.
     asked = providers_for("cuda", ["CUDAExecutionProvider", "CPUExecutionProvider"])
