@@ -33,7 +33,8 @@ def build_engine(
 
     Example: objx-edge build-engine model.onnx --int8 --calib-data coco/images --batch 1,4,16 --timing-cache trt.cache
     """
-    from objectix_edge.runtime.trt_build import BatchProfile, EngineConfig, check_build_environment, engine_path
+    from objectix_edge.runtime.profile import BatchProfile
+    from objectix_edge.runtime.trt_build import EngineConfig, check_build_environment, engine_path
     from objectix_edge.runtime.trt_build import build_engine as build
 
     if fp16 and int8:

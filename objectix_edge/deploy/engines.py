@@ -13,7 +13,8 @@ TIMING_CACHE = "trt.timing-cache"
 
 def build_engines(ctx: DeployContext) -> dict[str, Path]:
     """Build ``model.fp16.engine`` and ``model.int8.engine`` (+ sidecars) with a profile covering the bench batches."""
-    from objectix_edge.runtime.trt_build import BatchProfile, EngineConfig, build_engine, engine_path
+    from objectix_edge.runtime.profile import BatchProfile
+    from objectix_edge.runtime.trt_build import EngineConfig, build_engine, engine_path
 
     largest = max(ctx.config.batches)
     config = EngineConfig(

@@ -16,6 +16,7 @@ from objectix_edge.errors import ArtifactError, InputError, MissingDependencyErr
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
 from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.profile import BatchProfile, input_shapes
 
 _ORT_DTYPES = {
     "tensor(float)": np.float32,
@@ -29,18 +30,26 @@ _ORT_DTYPES = {
 }
 
 
-def tensorrt_provider_options(cache_dir: Path) -> dict[str, Any]:
-    """Engine and timing caches for ONNX Runtime's TensorRT provider: without them every session start
-    rebuilds the engines (minutes). ORT keys the cached engines by model and shapes, so one folder serves all."""
+def tensorrt_provider_options(onnx_path: Path, cache_dir: Path, batch: BatchProfile = BatchProfile()) -> dict[str, Any]:
+    """ONNX Runtime's TensorRT provider with engine/timing caches (else every session start rebuilds the
+    engines, minutes) and an optimization profile over the dynamic batch (else each new batch size, e.g. a
+    frame with more ROIs, rebuilds them). ORT keys cached engines by model and shapes: one folder serves all."""
+    shapes = input_shapes(onnx_path, batch)
     return {
         "trt_engine_cache_enable": True,
         "trt_engine_cache_path": str(cache_dir),
         "trt_timing_cache_enable": True,
         "trt_timing_cache_path": str(cache_dir),
+        **{
+            f"trt_profile_{k}_shapes": ",".join(
+                f"{name}:{'x'.join(map(str, dims[k]))}" for name, dims in shapes.items()
+            )
+            for k in ("min", "opt", "max")
+        },
     }
 
 
-def providers_for(device: str, available: list[str], trt_cache: Path | None = None) -> list[Any]:
+def providers_for(device: str, available: list[str], trt_options: dict[str, Any] | None = None) -> list[Any]:
     """Execution providers for ``device``: 'cpu', 'cuda[:N]' or 'tensorrt[:N]' (CPU stays as fallback)."""
     kind, _, index = device.partition(":")
     device_id = int(index) if index.isdigit() else 0
@@ -57,8 +66,8 @@ def providers_for(device: str, available: list[str], trt_cache: Path | None = No
     chosen: list[Any] = []
     for name in wanted[kind]:
         options: dict[str, Any] = {"device_id": device_id}
-        if name == "TensorrtExecutionProvider" and trt_cache is not None:
-            options.update(tensorrt_provider_options(trt_cache))
+        if name == "TensorrtExecutionProvider" and trt_options:
+            options.update(trt_options)
         chosen.append((name, options))
     return [*chosen, "CPUExecutionProvider"]
 
@@ -98,10 +107,12 @@ class OrtRunner(Runner):
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        trt_cache = user_cache_dir("ort-tensorrt") if device.startswith("tensorrt") else None
-        if trt_cache is not None:
+        trt_options = None
+        if device.startswith("tensorrt"):
+            trt_cache = user_cache_dir("ort-tensorrt")
             trt_cache.mkdir(parents=True, exist_ok=True)
-        providers = providers_for(device, ort.get_available_providers(), trt_cache)
+            trt_options = tensorrt_provider_options(path, trt_cache)
+        providers = providers_for(device, ort.get_available_providers(), trt_options)
         try:
             self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except _load_errors() as exc:

@@ -16,34 +16,13 @@ from objectix_edge.calib.cache import sha256_file
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.metadata import detect_precision, load_onnx, read_onnx_spec
 from objectix_edge.fileio import atomic_path, ensure_writable_dir, write_bytes_atomic
+from objectix_edge.runtime.profile import BatchProfile, input_shapes
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, current_gpu, import_tensorrt, write_sidecar
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
 GIB = 1 << 30
-
-
-@dataclass(frozen=True)
-class BatchProfile:
-    """Dynamic batch range of the optimization profile: kernels are tuned for ``opt``."""
-
-    min: int = 1
-    opt: int = 4
-    max: int = 16
-
-    @classmethod
-    def parse(cls, text: str) -> BatchProfile:
-        """ "1,4,16" → BatchProfile(1, 4, 16); a single "8" means 8,8,8."""
-        try:
-            values = [int(v) for v in text.split(",")]
-        except ValueError:
-            values = []
-        if len(values) == 1:
-            values = values * 3
-        if len(values) != 3 or not 1 <= values[0] <= values[1] <= values[2]:
-            raise InputError(f"--batch {text!r}: give MIN,OPT,MAX with 1 ≤ MIN ≤ OPT ≤ MAX, e.g. --batch 1,4,16")
-        return cls(*values)
 
 
 @dataclass(frozen=True)
@@ -87,24 +66,12 @@ def _parse(network: trt.INetworkDefinition, logger: trt.ILogger, onnx_path: Path
 
 
 def _profile(
-    builder: trt.Builder, network: trt.INetworkDefinition, batch: BatchProfile
+    builder: trt.Builder, onnx_path: Path, batch: BatchProfile
 ) -> tuple[trt.IOptimizationProfile, dict[str, dict[str, list[int]]]]:
     profile: trt.IOptimizationProfile = builder.create_optimization_profile()
-    shapes: dict[str, dict[str, list[int]]] = {}
-    for i in range(network.num_inputs):
-        tensor: trt.ITensor = network.get_input(i)
-        rest = [int(d) for d in tuple(tensor.shape)[1:]]
-        if any(d < 0 for d in rest):
-            raise ArtifactError(
-                f"input {tensor.name!r} has dynamic dimensions besides the batch ({tensor.shape}); "
-                "export with a fixed --imgsz"
-            )
-        dims = {"min": [batch.min, *rest], "opt": [batch.opt, *rest], "max": [batch.max, *rest]}
-        if int(tuple(tensor.shape)[0]) >= 0:  # fixed batch in the ONNX: the profile must match it
-            fixed = int(tuple(tensor.shape)[0])
-            dims = {k: [fixed, *rest] for k in dims}
-        profile.set_shape(tensor.name, tuple(dims["min"]), tuple(dims["opt"]), tuple(dims["max"]))
-        shapes[tensor.name] = dims
+    shapes = input_shapes(onnx_path, batch)
+    for name, dims in shapes.items():
+        profile.set_shape(name, tuple(dims["min"]), tuple(dims["opt"]), tuple(dims["max"]))
     return profile, shapes
 
 
@@ -142,7 +109,7 @@ def build_engine(onnx_path: Path, out_path: Path, config: EngineConfig = EngineC
     build_config.builder_optimization_level = config.optimization_level
     if not config.tf32:
         build_config.clear_flag(trt.BuilderFlag.TF32)
-    profile, shapes = _profile(builder, network, config.profile)
+    profile, shapes = _profile(builder, onnx_path, config.profile)
     build_config.add_optimization_profile(profile)
     cache_warning = _load_timing_cache(build_config, config.timing_cache)
 

@@ -14,7 +14,8 @@ from objectix_edge.errors import ArtifactError, InputError, MissingDependencyErr
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY
 from objectix_edge.models.checkpoint import load_checkpoint
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.runtime.ort_runner import OrtRunner, _check_started, providers_for
+from objectix_edge.runtime.ort_runner import OrtRunner, _check_started, providers_for, tensorrt_provider_options
+from objectix_edge.runtime.profile import BatchProfile
 from objectix_edge.runtime.torch_runner import TorchRunner
 
 
@@ -107,9 +108,10 @@ def test_execution_providers_follow_the_install() -> None:
         providers_for("npu", ["CPUExecutionProvider"])
 
 
-def test_tensorrt_provider_caches_its_engines(tmp_path: Path) -> None:
+def test_tensorrt_provider_caches_its_engines_and_covers_the_batch(tiny_cls_onnx: Path, tmp_path: Path) -> None:
     installed = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
-    (trt_name, trt_options), (cuda_name, cuda_options), cpu = providers_for("tensorrt:1", installed, tmp_path)
+    options = tensorrt_provider_options(tiny_cls_onnx, tmp_path, BatchProfile(1, 4, 8))
+    (trt_name, trt_options), (cuda_name, cuda_options), cpu = providers_for("tensorrt:1", installed, options)
     assert (trt_name, cuda_name, cpu) == ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
     assert trt_options == {
         "device_id": 1,
@@ -117,6 +119,9 @@ def test_tensorrt_provider_caches_its_engines(tmp_path: Path) -> None:
         "trt_engine_cache_path": str(tmp_path),
         "trt_timing_cache_enable": True,
         "trt_timing_cache_path": str(tmp_path),
+        "trt_profile_min_shapes": "images:1x3x64x64,roi_mask:1x1x64x64",
+        "trt_profile_opt_shapes": "images:4x3x64x64,roi_mask:4x1x64x64",
+        "trt_profile_max_shapes": "images:8x3x64x64,roi_mask:8x1x64x64",
     }
     assert cuda_options == {"device_id": 1}
 

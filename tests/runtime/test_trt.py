@@ -10,21 +10,13 @@ import numpy as np
 import pytest
 
 from objectix_edge.enums import Precision
-from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.errors import ArtifactError
 from objectix_edge.eval.matching import match_detections
 from objectix_edge.eval.parity import DEFAULT_STRIDE
 from objectix_edge.models import create_model
-from objectix_edge.runtime.trt_build import BatchProfile
+from objectix_edge.runtime.profile import BatchProfile
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, read_sidecar, sidecar_path, write_sidecar
 from tests.conftest import TINY_CLASSIFIER
-
-
-def test_batch_profile_parsing() -> None:
-    assert BatchProfile.parse("1,4,16") == BatchProfile(1, 4, 16)
-    assert BatchProfile.parse("8") == BatchProfile(8, 8, 8)
-    for bad in ("4,2,8", "0,1,2", "a,b,c", "1,2"):
-        with pytest.raises(InputError, match="MIN,OPT,MAX"):
-            BatchProfile.parse(bad)
 
 
 def _sidecar(version: str = "10.16.1.11", cc: str = "9.0") -> Sidecar:
