@@ -8,6 +8,7 @@ from enum import Enum
 class Task(str, Enum):
     DETECT = "detect"
     ROI_CLASSIFY = "roi-classify"
+    CLASSIFY = "classify"
 
 
 class Precision(str, Enum):

@@ -95,3 +95,13 @@ def categories_by_name(names: list[str], pool: tuple[Category, ...] = COCO_CATEG
     if unknown:
         raise ValueError(f"unknown categories {unknown}; known: {', '.join(by_name)}")
     return tuple(by_name[n] for n in names)
+
+
+def categories_from_names(text: str | list[str]) -> tuple[Category, ...]:
+    """``"bird,airplane"`` → categories in that order: COCO ids when every name is a COCO class, else 0, 1, ..."""
+    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else [n.strip() for n in text]
+    names = [n for n in names if n]
+    coco = {c.name: c for c in COCO_CATEGORIES}
+    if all(n in coco for n in names):
+        return tuple(coco[n] for n in names)
+    return tuple(Category(i, n) for i, n in enumerate(names))

@@ -185,9 +185,8 @@ class DetectionDataset:
         else:
             image, boxes = letterbox_sample(image, t.boxes, self.spec.input_size, self.spec.pad_value)
             labels = t.labels
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return {
-            "images": normalize(rgb, self.spec),
+            "images": normalize(image, self.spec),
             "boxes": boxes.astype(np.float32),
             "labels": labels.astype(np.int64),
         }

@@ -12,6 +12,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import onnx
 import torch
@@ -29,6 +30,7 @@ from objectix_edge.spec import ModelSpec
 MIN_OPSET, MAX_OPSET = 18, 23
 DEFAULT_OPSET = 18
 MAX_BATCH = 64
+MIN_SIDE, MAX_SIDE = 32, 4096  # image sides a dynamic-size (resize=keep) model is exported for
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def _with_imgsz(model: nn.Module, spec: ModelSpec, imgsz: int | None, source: st
     """Rebuild the spec (and model) for another input size; weights are size-independent."""
     if imgsz is None or (imgsz, imgsz) == spec.input_size:
         return model, spec
+    if "imgsz" not in spec.model_kwargs:
+        raise InputError(f"{source}: {spec.name} runs at {spec.input_size[1]}×{spec.input_size[0]} only; drop --imgsz")
     if spec.task == Task.DETECT and imgsz % 32:
         raise InputError(f"{source}: detector --imgsz must be a multiple of 32, got {imgsz}")
     new_spec = ModelSpec.from_dict(
@@ -93,9 +97,14 @@ def _torch_export(model: nn.Module, spec: ModelSpec, config: ExportConfig, sourc
     # Trace at batch 2: batch 1 would let the exporter specialize the batch axis to a constant.
     batch = 2 if config.dynamic_batch else 1
     dynamic = None
-    if config.dynamic_batch:
-        dim = torch.export.Dim("batch", min=1, max=config.max_batch)
-        dynamic = {name: {0: dim} for name in spec.input_names}
+    if config.dynamic_batch or spec.dynamic_hw:
+        axes: dict[int, Any] = {}
+        if config.dynamic_batch:
+            axes[0] = torch.export.Dim("batch", min=1, max=config.max_batch)
+        if spec.dynamic_hw:  # the model takes any image size (resize=keep): height and width stay dynamic
+            axes[2] = torch.export.Dim("height", min=MIN_SIDE, max=MAX_SIDE)
+            axes[3] = torch.export.Dim("width", min=MIN_SIDE, max=MAX_SIDE)
+        dynamic = {name: dict(axes) for name in spec.input_names}
     log = io.StringIO()
     try:
         with contextlib.redirect_stdout(log), torch.no_grad(), warnings.catch_warnings():
@@ -149,8 +158,13 @@ def _check(model: onnx.ModelProto, spec: ModelSpec, source: str) -> onnx.ModelPr
 
 
 def _canonicalize(model: onnx.ModelProto) -> None:
-    """Name the batch axis 'batch' on every input and output (the exporter may pick its own symbol)."""
-    for value in list(model.graph.input) + list(model.graph.output):
+    """Name the dynamic axes 'batch' (and 'height', 'width' of the inputs); the exporter may pick its own symbols."""
+    names = {0: "batch", 2: "height", 3: "width"}
+    for value in model.graph.input:
+        for i, dim in enumerate(value.type.tensor_type.shape.dim):
+            if dim.dim_param and i in names:
+                dim.dim_param = names[i]
+    for value in model.graph.output:
         dim0 = value.type.tensor_type.shape.dim[0]
         if dim0.dim_param:
             dim0.dim_param = "batch"

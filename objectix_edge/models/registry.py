@@ -42,4 +42,10 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
 
 def _ensure_builtin_models() -> None:
     # Importing the modules runs their @register_model decorators.
-    from objectix_edge.models import mobilenet_det, resnet50_roi  # noqa: F401
+    from objectix_edge.models import (  # noqa: F401
+        mobilelike_det,
+        mobilenet_det,
+        objectix_resnet50,
+        resnet50_cls,
+        resnet50_roi,
+    )

@@ -15,7 +15,7 @@ import numpy as np
 
 from objectix_edge.enums import Backend
 from objectix_edge.runtime.base import Runner
-from objectix_edge.spec import ModelSpec
+from objectix_edge.spec import ChannelOrder, ModelSpec
 
 # Backends whose runners take (and return) torch tensors on their device; ONNX Runtime takes numpy.
 TENSOR_BACKENDS = (Backend.TORCH, Backend.TENSORRT)
@@ -44,8 +44,10 @@ class DeviceNormalizer:
         self.torch = torch
         self.device = torch.device(device)
         self.cuda = self.device.type == "cuda"
-        mean = np.asarray(spec.mean, dtype=np.float32) * 255.0
-        inv_std = 1.0 / (np.asarray(spec.std, dtype=np.float32) * 255.0)
+        from objectix_edge.pipeline.preprocess import channel_stats
+
+        mean, inv_std = channel_stats(spec)
+        self.flip = spec.channel_order == ChannelOrder.RGB
         self.mean = torch.from_numpy(mean).reshape(1, 3, 1, 1).to(self.device)
         self.inv_std = torch.from_numpy(inv_std).reshape(1, 3, 1, 1).to(self.device)
         self._pinned: Any = None
@@ -57,7 +59,7 @@ class DeviceNormalizer:
         if not self.cuda:
             return host
         if self._pinned is None or self._pinned.shape != host.shape:
-            self._pinned = torch.empty(host.shape, dtype=torch.uint8).pin_memory()
+            self._pinned = torch.empty(host.shape, dtype=host.dtype).pin_memory()
             self._uploaded = torch.cuda.Event()
         else:
             self._uploaded.synchronize()  # the previous frame's copy must have left the buffer
@@ -67,5 +69,6 @@ class DeviceNormalizer:
         return device_batch
 
     def __call__(self, boxed_bgr: np.ndarray) -> Any:
-        x = self._upload(boxed_bgr).permute(0, 3, 1, 2).flip(1)  # NHWC BGR → NCHW RGB
+        x = self._upload(boxed_bgr).permute(0, 3, 1, 2)  # NHWC → NCHW
+        x = x.flip(1) if self.flip else x  # BGR → RGB when the spec asks for RGB
         return ((x.float() - self.mean) * self.inv_std).contiguous()

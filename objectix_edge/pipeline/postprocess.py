@@ -25,8 +25,8 @@ def to_original(detections: np.ndarray, lb: Letterbox, conf: float = 0.0) -> np.
     """``[K, 6]`` rows in input pixels → rows with score > conf in original pixels, clipped to the image."""
     rows = np.asarray(detections, dtype=np.float32)
     rows = rows[rows[:, 4] > conf].copy()
-    rows[:, [0, 2]] = np.clip((rows[:, [0, 2]] - lb.pad_x) / lb.scale, 0, lb.orig_w)
-    rows[:, [1, 3]] = np.clip((rows[:, [1, 3]] - lb.pad_y) / lb.scale, 0, lb.orig_h)
+    rows[:, [0, 2]] = np.clip((rows[:, [0, 2]] - lb.pad_x) / lb.sx, 0, lb.orig_w)
+    rows[:, [1, 3]] = np.clip((rows[:, [1, 3]] - lb.pad_y) / lb.sy, 0, lb.orig_h)
     return rows
 
 

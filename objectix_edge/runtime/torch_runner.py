@@ -82,7 +82,7 @@ class TorchRunner(Runner):
         return str(self._device)
 
     def inputs(self) -> list[TensorInfo]:
-        h, w = self.spec.input_size
+        h, w = (-1, -1) if self.spec.dynamic_hw else self.spec.input_size
         return [TensorInfo(n, (-1, _CHANNELS.get(n, 3), h, w), np.dtype(np.float32)) for n in self.spec.input_names]
 
     def outputs(self) -> list[TensorInfo]:
