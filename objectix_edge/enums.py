@@ -1,4 +1,4 @@
-"""Enums shared across the package: tasks, precisions, backends, calibration methods."""
+"""Enums shared across the package: tasks, precisions, backends, calibration methods, INT8 forms."""
 
 from __future__ import annotations
 
@@ -27,3 +27,10 @@ class CalibMethod(str, Enum):
     ENTROPY = "entropy"
     MINMAX = "minmax"
     PERCENTILE = "percentile"
+
+
+class Int8Form(str, Enum):
+    """The two Q/DQ files one calibration makes: for TensorRT (s8/s8, symmetric) and for ONNX Runtime's CPU kernels."""
+
+    TENSORRT = "int8"
+    CPU = "int8cpu"

@@ -113,7 +113,7 @@ def measure_accuracy(result: SuiteResult, config: AccuracyConfig, suite: SuiteCo
             continue
         seen.add(key)
         path = Path(row.artifact)
-        with open_artifact(path, Backend(row.backend), suite) as runner:
+        with open_artifact(path, Backend(row.backend), suite, judge=True) as runner:
             ckpt = checkpoints.get(model_key(runner.spec))
             if ckpt is None or runner.backend == Backend.TORCH:
                 records.append(_ground_truth_only(runner, config, row.artifact))

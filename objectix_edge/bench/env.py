@@ -1,4 +1,4 @@
-"""The environment block of a benchmark: CPU model and cores, GPU and driver, library versions.
+"""The environment block of a benchmark: CPU model, cores and vector ISA, GPU and driver, library versions.
 
 Numbers without the machine they came from cannot be compared, so every bench and deploy report
 carries this block.
@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from objectix_edge.cpu_isa import host_isa, vector_isa
 
 LIBRARIES = (
     ("objectix-edge", "objectix_edge"),
@@ -118,6 +120,9 @@ def collect_environment() -> dict[str, Any]:
             "logical_cores": os.cpu_count() or 1,
             "usable_cores": _usable_cores(),
             "machine": platform.machine(),
+            # INT8 speed and ONNX Runtime's integer kernels depend on it (cpu_isa.py).
+            "vector_isa": vector_isa(),
+            "isa_class": host_isa().value,
         },
         "os": platform.platform(),
         "torch_threads": torch.get_num_threads(),
@@ -141,6 +146,7 @@ def environment_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
     )
     rows = [
         ("CPU", f"{cpu['model']} ({cpu['usable_cores']} usable of {cpu['logical_cores']} logical cores)"),
+        ("CPU ISA", f"{cpu.get('vector_isa', 'unknown')} (INT8 class {cpu.get('isa_class', 'unknown')})"),
         ("OS", env["os"]),
         ("torch threads", str(env["torch_threads"])),
         ("GPU", gpu_text),

@@ -54,6 +54,7 @@ class Row:
     precision: str
     device: str
     timing: Timing
+    int8_kernels: str = ""  # how ONNX Runtime ran an INT8 file here (runtime/int8_kernels.py), else ""
     is_baseline: bool = False
     baseline_weights: str = ""
     speedup: float | None = None
@@ -106,7 +107,8 @@ def torch_device(device: str) -> str:
     return f"cuda{sep}{index}" if kind == "tensorrt" else device
 
 
-def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig) -> Runner:
+def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig, judge: bool = False) -> Runner:
+    """``judge``: for accuracy records (an INT8 file runs as its target computes it), not for timing."""
     if backend_for(path) == Backend.TORCH:
         return open_runner(
             path,
@@ -115,7 +117,7 @@ def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig) -> R
             precision=config.torch_precision,
             cuda_graph=config.cuda_graph,
         )
-    return open_runner(path, backend=backend, device=config.device, threads=config.threads)
+    return open_runner(path, backend=backend, device=config.device, threads=config.threads, judge=judge)
 
 
 def _baseline_runner(spec: ModelSpec, config: SuiteConfig, checkpoints: dict[str, Path]) -> tuple[Runner, str]:
@@ -148,7 +150,13 @@ def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:
 def _label(runner: Runner, path: Path | None, config: SuiteConfig) -> str:
     name = path.name if path is not None else BASELINE_LABEL
     graph = "+cuda-graph" if path is not None and config.cuda_graph and runner.backend == Backend.TORCH else ""
-    return f"{name} [{runner.backend.value}/{runner.precision.value}{graph}]"
+    kernels = _int8_kernels(runner)
+    return f"{name} [{runner.backend.value}/{runner.precision.value}{graph}{' ' + kernels if kernels else ''}]"
+
+
+def _int8_kernels(runner: Runner) -> str:
+    kernels = getattr(runner, "int8_kernels", None)
+    return kernels.value if kernels is not None else ""
 
 
 def _time_all(runner: Runner, config: SuiteConfig, progress: Progress | None, **row: Any) -> list[Row]:
@@ -163,6 +171,7 @@ def _time_all(runner: Runner, config: SuiteConfig, progress: Progress | None, **
                 backend=runner.backend.value,
                 precision=runner.precision.value,
                 device=runner.device,
+                int8_kernels=_int8_kernels(runner),
                 **row,
             )
         )

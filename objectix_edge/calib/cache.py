@@ -1,7 +1,8 @@
 """The calibration cache ``model.calib.json``: per-tensor ranges plus what produced them.
 
 It records the calibration method, the image ids used and the sha256 of the FP32 ONNX, so a later
-``--from-cache`` re-quantizes without images and refuses a cache made for another model.
+``--from-cache`` re-quantizes without images and refuses a cache made for another model; and the CPU ISA
+class the CPU form is built for (caches written before classes existed read as ``unknown``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from objectix_edge.cpu_isa import CpuIsa
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import ArtifactError
 from objectix_edge.fileio import read_json, write_json_atomic
@@ -38,6 +40,7 @@ class CalibCache:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     onnxruntime_version: str = ""
     exclude: tuple[str, ...] = ()  # nodes kept FP32 (--exclude and --max-drop picks): --from-cache reuses them
+    cpu_isa: CpuIsa = CpuIsa.UNKNOWN  # the class the CPU form is built for (--cpu-isa)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,7 @@ class CalibCache:
             "image_ids": list(self.image_ids),
             "onnxruntime_version": self.onnxruntime_version,
             "exclude": list(self.exclude),
+            "cpu_isa": self.cpu_isa.value,
             "ranges": {name: {"min": lo, "max": hi} for name, (lo, hi) in sorted(self.ranges.items())},
         }
 
@@ -85,6 +89,7 @@ def load_cache(path: Path) -> CalibCache:
             ranges={name: (float(r["min"]), float(r["max"])) for name, r in data["ranges"].items()},
             onnxruntime_version=str(data.get("onnxruntime_version", "")),
             exclude=tuple(str(n) for n in data.get("exclude", [])),
+            cpu_isa=CpuIsa(data.get("cpu_isa", CpuIsa.UNKNOWN.value)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(

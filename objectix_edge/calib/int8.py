@@ -10,6 +10,7 @@ from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, Evaluator, fit_budget, make_evaluator
+from objectix_edge.cpu_isa import CpuIsa, build_isa
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.export.metadata import read_onnx_spec
@@ -33,6 +34,8 @@ class Int8Config:
     val_ann: Path | None = None
     max_fp32_layers: int | None = None  # --max-drop may keep at most this many layers FP32
     holdout_ids: frozenset[int | str] = frozenset()  # image ids calibration must not use (besides --val-data's)
+    # The CPU ISA class the CPU form is built for; None: this machine's, or the one --from-cache recorded.
+    cpu_isa: CpuIsa | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,11 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
                 f"(e.g. {sorted(overlap, key=str)[0]}); "
                 "validate on other images or re-calibrate with --data"
             )
-        cache = replace(cache, exclude=tuple(dict.fromkeys(cache.exclude + config.exclude)))
+        cache = replace(
+            cache,
+            exclude=tuple(dict.fromkeys(cache.exclude + config.exclude)),
+            cpu_isa=config.cpu_isa or cache.cpu_isa,
+        )
     else:
         data_cfg = CalibDataConfig(
             images_dir=config.data,  # type: ignore[arg-type]
@@ -93,7 +100,11 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
         )
         reader = CocoCalibReader(spec, data_cfg)
         hooks.start(len(reader))
-        cache = replace(calibrate(model_path, reader, config.method, hooks.image), exclude=config.exclude)
+        cache = replace(
+            calibrate(model_path, reader, config.method, hooks.image),
+            exclude=config.exclude,
+            cpu_isa=build_isa(config.cpu_isa),
+        )
     budget: BudgetResult | None = None
     max_drop = config.max_drop
     if evaluate is not None and max_drop is not None:  # evaluate is made only for --max-drop
@@ -103,7 +114,8 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
         if budget.within(max_drop):
             cache = replace(cache, exclude=cache.exclude + budget.kept)
     cache_path = config.from_cache
-    if cache_path is None or budget is not None:
+    retargeted = config.from_cache is not None and config.cpu_isa is not None
+    if cache_path is None or budget is not None or retargeted:  # the cache records what the files were made from
         cache_path = save_cache(cache, paths["cache"])
         cache = load_cache(cache_path)  # quantize from the cache as stored: --from-cache gives the same bytes
     if budget is not None and max_drop is not None and not budget.within(max_drop):

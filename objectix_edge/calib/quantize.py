@@ -1,7 +1,8 @@
 """INT8 Q/DQ with onnxruntime.quantization: one calibration (the cache), two Q/DQ files from it.
 
 * ``int8``    (TensorRT form): symmetric s8 activations, s8 per-channel weights, FP32 bias.
-* ``int8cpu`` (ONNX Runtime CPU form): u8 asymmetric activations, s8 per-channel weights.
+* ``int8cpu`` (ONNX Runtime CPU form): u8 asymmetric activations, s8 per-channel weights, built for one
+  CPU ISA class (cpu_isa.py): 7-bit weights (``reduce_range``) for ``x86`` without VNNI.
 
 Only convolutions (with their ReLU/ReLU6) and trunk Adds are quantized; the decode (sigmoid, max-pool,
 TopK, gathers), the head convs feeding it and everything else stay FP32 (DESIGN.md, measured pitfalls).
@@ -17,7 +18,6 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ import onnx
 
 from objectix_edge.calib.cache import CalibCache, sha256_file
 from objectix_edge.calib.reader import CocoCalibReader, OrtCalibrationReader
-from objectix_edge.enums import CalibMethod
+from objectix_edge.cpu_isa import CpuIsa
+from objectix_edge.enums import CalibMethod, Int8Form
 from objectix_edge.errors import InputError
 from objectix_edge.export.graph import head_nodes, tail_nodes
 from objectix_edge.fileio import atomic_path
@@ -35,11 +36,6 @@ QUANT_OP_TYPES = ("Conv", "Add", "Clip", "Relu")
 # Producers through which an Add merges feature maps of the conv trunk (residuals, FPN merges), not decode arithmetic.
 _TRUNK_PRODUCERS = {"Conv", "Add", "Relu", "Clip", "Resize"}
 _CHUNK_BATCHES = 8  # batches per collect_data call: bounds the memory of the histogram calibrators
-
-
-class Int8Form(str, Enum):
-    TENSORRT = "int8"
-    CPU = "int8cpu"
 
 
 @dataclass(frozen=True)
@@ -187,19 +183,22 @@ def _tensors_data(cache: CalibCache) -> Any:
     return TensorsData(CalibrationMethod.MinMax, data)
 
 
-def _form_options(form: Int8Form) -> dict[str, Any]:
+def _form_options(form: Int8Form, isa: CpuIsa) -> dict[str, Any]:
     from onnxruntime.quantization import QuantType
 
     if form == Int8Form.TENSORRT:
         return {
             "activation_type": QuantType.QInt8,
             "weight_type": QuantType.QInt8,
+            "reduce_range": False,
             # TensorRT wants zero-point 0 everywhere and folds the FP32 bias into its INT8 kernels.
             "extra_options": {"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False},
         }
     return {
         "activation_type": QuantType.QUInt8,
         "weight_type": QuantType.QInt8,
+        # x86 without VNNI sums u8×s8 pairs in int16: 7-bit weights keep 2 × 255 × 63 below its saturation.
+        "reduce_range": isa == CpuIsa.X86,
         "extra_options": {"ActivationSymmetric": False, "WeightSymmetric": True},
     }
 
@@ -207,7 +206,10 @@ def _form_options(form: Int8Form) -> dict[str, Any]:
 def quantize_from_cache(
     model_path: Path, cache: CalibCache, out_path: Path, form: Int8Form, config: QuantizeConfig = QuantizeConfig()
 ) -> Path:
-    """Write the Q/DQ file of ``form`` from the cache's ranges (no images needed); returns ``out_path``."""
+    """Write the Q/DQ file of ``form`` from the cache's ranges (no images needed); returns ``out_path``.
+
+    The CPU form is built for the cache's CPU ISA class (``cache.cpu_isa``), recorded in the file.
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
     from onnxruntime.quantization.calibrate import save_tensors_data
 
@@ -216,7 +218,8 @@ def quantize_from_cache(
     check_excludes(model, config.exclude, model_path)
     excluded = set(config.exclude)
     nodes = quantizable_nodes(model, excluded, config.only)
-    options = _form_options(form)
+    isa = cache.cpu_isa if form == Int8Form.CPU else CpuIsa.UNKNOWN
+    options = _form_options(form, isa)
     with tempfile.TemporaryDirectory(prefix="objx-quant-") as tmp:
         ort_cache = Path(tmp) / "ranges.json"
         save_tensors_data(_tensors_data(cache), ort_cache)
@@ -237,23 +240,30 @@ def quantize_from_cache(
                     calibration_cache_path=ort_cache,
                     activation_type=options["activation_type"],
                     weight_type=options["weight_type"],
+                    reduce_range=options["reduce_range"],
                     extra_options=options["extra_options"],
                 )
-                _stamp(tmp_out, model)
+                _stamp(tmp_out, model, form, isa)
         finally:
             logging.getLogger().setLevel(quiet)
     return out_path
 
 
-def _stamp(path: Path, source: onnx.ModelProto) -> None:
-    """Carry the FP32 file's metadata (ModelSpec) over and record the precision."""
+def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa) -> None:
+    """Carry the FP32 file's metadata (ModelSpec) over; record the precision, the form and the CPU class."""
     from objectix_edge.enums import Precision
-    from objectix_edge.export.metadata import PRECISION_METADATA_KEY, set_metadata
+    from objectix_edge.export.metadata import (
+        CPU_ISA_METADATA_KEY,
+        INT8_FORM_METADATA_KEY,
+        PRECISION_METADATA_KEY,
+        set_metadata,
+    )
 
     model = onnx.load(str(path))
-    set_metadata(
-        model, {p.key: p.value for p in source.metadata_props} | {PRECISION_METADATA_KEY: Precision.INT8.value}
-    )
+    entries = {PRECISION_METADATA_KEY: Precision.INT8.value, INT8_FORM_METADATA_KEY: form.value}
+    if form == Int8Form.CPU:
+        entries[CPU_ISA_METADATA_KEY] = isa.value
+    set_metadata(model, {p.key: p.value for p in source.metadata_props} | entries)
     model.producer_name, model.producer_version = source.producer_name, source.producer_version
     Path(path).write_bytes(model.SerializeToString(deterministic=True))
 

@@ -83,7 +83,7 @@ class _DetectorEval:
         from objectix_edge.runtime.ort_runner import OrtRunner
 
         results: list[dict[str, Any]] = []
-        with OrtRunner(path) as runner:
+        with OrtRunner(path, judge=True) as runner:
             name = runner.inputs()[0].name
             for ids, x, boxes in self.batches:
                 dets = runner.infer({name: x})[self.spec.output_names[0]]
@@ -117,7 +117,7 @@ class _ClassifierEval:
     def __call__(self, path: Path) -> float:
         from objectix_edge.runtime.ort_runner import OrtRunner
 
-        with OrtRunner(path) as runner:
+        with OrtRunner(path, judge=True) as runner:
             preds = [runner.infer(b)[self.spec.output_names[0]].argmax(1) for b in self.batches]
         return 100.0 * float(np.mean(np.concatenate(preds) == self.labels))
 

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from objectix_edge.cli.console import print_error
+from objectix_edge.cli.console import install_note_handler, print_error
 from objectix_edge.errors import ObjxError
 
 _state = {"debug": os.environ.get("OBJX_DEBUG", "") not in ("", "0")}
@@ -43,6 +43,7 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
 ) -> None:
     """Global options."""
+    install_note_handler()
     if debug:
         _state["debug"] = True
 

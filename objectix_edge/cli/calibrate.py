@@ -41,12 +41,19 @@ def calibrate(
     out_dir: Path | None = typer.Option(
         None, "--out-dir", "-o", help="Folder for the outputs (default: beside MODEL)."
     ),
+    cpu_isa: str | None = typer.Option(
+        None,
+        "--cpu-isa",
+        help="CPU the int8cpu file is for: auto (this machine), vnni, x86 (no VNNI: 7-bit weights) or arm64. "
+        "Default: auto, or the class recorded in --from-cache.",
+    ),
 ) -> None:
     """Make reduced-precision ONNX files: --fp16, and/or --int8 calibrated on COCO images (or --from-cache).
 
     Example: objx-edge calibrate model.onnx --int8 --data coco/images --ann coco/instances.json --num-images 512
     """
     from objectix_edge.calib.int8 import Int8Config
+    from objectix_edge.cpu_isa import isa_option
     from objectix_edge.export.fp16 import convert_fp16, fp16_path
 
     int8 = int8 or from_cache is not None
@@ -72,6 +79,7 @@ def calibrate(
             max_fp32_layers=max_fp32_layers,
             val_data=val_data,
             val_ann=val_ann,
+            cpu_isa=isa_option(cpu_isa),
         )
         result = run_with_progress(model, config)
         if result.budget is not None:
@@ -79,7 +87,9 @@ def calibrate(
         written += [("calibration cache", result.cache_path)] + [(k, p) for k, p in result.files.items()]
         console.print(
             f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
-            f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}"
+            f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}; "
+            f"CPU form built for {result.cache.cpu_isa.value}",
+            highlight=False,
         )
     for what, path in written:  # one line each, never truncated: paths get copied from here
         console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)

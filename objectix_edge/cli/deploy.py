@@ -67,12 +67,16 @@ def deploy(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (for parity and bench)."),
     threads: int | None = typer.Option(None, "--threads", help="Intra-op threads for ONNX Runtime and torch."),
     seed: int = typer.Option(0, "--seed", help="Seed of the calibration / held-out split."),
+    cpu_isa: str = typer.Option(
+        "auto", "--cpu-isa", help="CPU the int8cpu file is for: auto (this machine), vnni, x86 or arm64."
+    ),
 ) -> None:
     """Export, convert to FP16, calibrate INT8, build TensorRT engines (when present), check parity, benchmark, report.
 
     Example: objx-edge deploy runs/det/best.pt --data coco/images --ann coco/instances.json --out deploy/ --max-drop 1.0
     """
     from objectix_edge.cli.bench import parse_batches
+    from objectix_edge.cpu_isa import isa_option
     from objectix_edge.deploy.config import DeployConfig
     from objectix_edge.deploy.runner import run_deploy
 
@@ -90,5 +94,6 @@ def deploy(
         device=device,
         threads=threads,
         seed=seed,
+        cpu_isa=isa_option(cpu_isa),
     )
     finish(run_deploy(config, console_hooks()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from objectix_edge.cpu_isa import CpuIsa
 from objectix_edge.errors import InputError
 
 
@@ -31,6 +32,7 @@ class DeployConfig:
     device: str = "cpu"
     threads: int | None = None
     seed: int = 0
+    cpu_isa: CpuIsa | None = None  # the CPU ISA class of the int8cpu file (None: this machine's)
 
     def validate(self) -> None:
         if not self.checkpoint.is_file():

@@ -65,6 +65,7 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
         max_drop=cfg.max_drop,
         val_data=cfg.data if budgeted else None,
         val_ann=split.holdout_ann if budgeted else None,
+        cpu_isa=cfg.cpu_isa,
     )
     result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
     ctx.calibration = {
@@ -72,8 +73,12 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
         "images": len(result.cache.image_ids),
         "cache": result.cache_path.name,
         "fp32_layers": list(result.cache.exclude),
+        "cpu_isa": result.cache.cpu_isa.value,
     }
-    message = f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value})"
+    message = (
+        f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
+        f"CPU form built for {result.cache.cpu_isa.value}"
+    )
     if result.budget is not None:
         b = result.budget
         ctx.calibration.update(

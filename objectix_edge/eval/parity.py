@@ -302,7 +302,7 @@ def run_parity(artifact: Path | str, reference: Path | str, config: ParityConfig
     from objectix_edge.runtime.open import open_runner
     from objectix_edge.runtime.torch_runner import TorchRunner
 
-    with open_runner(artifact, device=config.device, threads=config.threads) as art:
+    with open_runner(artifact, device=config.device, threads=config.threads, judge=True) as art:
         ref_device = config.device if config.device.startswith("cuda") else "cpu"
         ref = TorchRunner.from_checkpoint(reference, device=ref_device)
         if ref.spec.input_size != art.spec.input_size:

@@ -15,10 +15,13 @@ from objectix_edge.runtime.base import Runner
 
 
 def open_eval_runner(path: Path, device: str = "cpu") -> Runner:
-    """The Runner for ``path``: checkpoints, ONNX files and engines all go through runtime.open."""
+    """The Runner for ``path``: checkpoints, ONNX files and engines all go through runtime.open.
+
+    An INT8 ONNX file is scored as its target computes it (the TensorRT form by simulated quantization).
+    """
     from objectix_edge.runtime.open import open_runner
 
-    return open_runner(path, device=device)
+    return open_runner(path, device=device, judge=True)
 
 
 def evaluate_artifact(

@@ -36,11 +36,14 @@ def open_runner(
     precision: Precision | None = None,
     threads: int | None = None,
     cuda_graph: bool = False,
+    judge: bool = False,
 ) -> Runner:
     """Open ``path`` with the runner its type calls for.
 
     ``precision`` only chooses for a checkpoint (torch runs fp32 or fp16); ONNX files and engines carry
     their precision, and asking for another one is an error that names the file to use instead.
+    ``judge``: the outputs will be compared with the original, so an INT8 ONNX file runs as its target
+    computes it (runtime/int8_kernels.py).
     """
     path = Path(path)
     if not path.exists():
@@ -64,7 +67,7 @@ def open_runner(
     if kind == Backend.ONNXRUNTIME:
         from objectix_edge.runtime.ort_runner import OrtRunner
 
-        runner: Runner = OrtRunner(path, device=device, threads=threads)
+        runner: Runner = OrtRunner(path, device=device, threads=threads, judge=judge)
     else:
         from objectix_edge.runtime.trt_runner import TrtRunner
 

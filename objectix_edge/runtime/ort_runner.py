@@ -1,22 +1,28 @@
 """ONNX Runtime backend: CPU by default; CUDA or TensorRT execution providers when the install has them.
 
 Spec and precision come from the file itself (metadata, else the graph), so nothing is asked twice.
+INT8 files run with the kernels that make them compute what their target computes (int8_kernels.py).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from objectix_edge.cpu_isa import CpuIsa, host_isa
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
 from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
 from objectix_edge.runtime.profile import BatchProfile, input_shapes
+
+log = logging.getLogger(__name__)
 
 _ORT_DTYPES = {
     "tensor(float)": np.float32,
@@ -89,11 +95,26 @@ def _load_errors() -> tuple[type[Exception], ...]:
 
 
 class OrtRunner(Runner):
-    """Runs an ONNX file with ONNX Runtime. numpy in → numpy out; Tensor in → CPU Tensors out."""
+    """Runs an ONNX file with ONNX Runtime. numpy in → numpy out; Tensor in → CPU Tensors out.
+
+    ``judge``: the outputs will be compared with the original (parity, accuracy budgets), so an INT8
+    file runs as its target computes it; otherwise as fast as it runs correctly here. ``int8_kernels``
+    forces a choice; ``host`` stands in for this CPU's ISA class.
+    """
 
     backend = Backend.ONNXRUNTIME
+    int8_target: Int8Target | None = None
+    int8_kernels: Int8Kernels | None = None
 
-    def __init__(self, path: Path | str, device: str = "cpu", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        device: str = "cpu",
+        threads: int | None = None,
+        judge: bool = False,
+        int8_kernels: Int8Kernels | None = None,
+        host: CpuIsa | None = None,
+    ) -> None:
         import onnxruntime as ort
 
         path = Path(path)
@@ -113,20 +134,44 @@ class OrtRunner(Runner):
             trt_cache.mkdir(parents=True, exist_ok=True)
             trt_options = tensorrt_provider_options(path, trt_cache)
         providers = providers_for(device, ort.get_available_providers(), trt_options)
-        try:
-            self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
-        except _load_errors() as exc:
-            raise ArtifactError(
-                f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]}); re-export it"
-            ) from exc
-        _check_started(path, providers, self.session.get_providers())
+        self.session = self._open(ort, path, options, providers)
         metadata = self.session.get_modelmeta().custom_metadata_map
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
+        if self.precision == Precision.INT8 and device == "cpu":
+            self.int8_target = int8_target(metadata, lambda: load_onnx(path))
+            choice = choose_kernels(self.int8_target, host or host_isa(), judge)
+            self.int8_kernels = int8_kernels or choice.kernels
+            if self.int8_kernels.session_config:  # the kernels are chosen when the session is made
+                for key, value in self.int8_kernels.session_config.items():
+                    options.add_session_config_entry(key, value)
+                self.session = self._open(ort, path, options, providers)
+            if choice.note and int8_kernels is None:
+                log.warning("%s: %s", path.name, choice.note)
         self._device = device
         self._inputs = [self._info(v) for v in self.session.get_inputs()]
         self._outputs = [self._info(v) for v in self.session.get_outputs()]
         self._output_names = [o.name for o in self._outputs]
+
+    @staticmethod
+    def _open(ort: Any, path: Path, options: Any, providers: list[Any]) -> Any:
+        try:
+            session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        except _load_errors() as exc:
+            raise ArtifactError(
+                f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]}); re-export it"
+            ) from exc
+        _check_started(path, providers, session.get_providers())
+        return session
+
+    def describe(self) -> str:
+        base = super().describe()
+        if self.int8_kernels is None:
+            return base
+        target = self.int8_target
+        built = f" for {target.isa.value}" if target is not None and target.form.value == "int8cpu" else ""
+        form = target.form.value if target is not None else "int8"
+        return f"{base[:-1]}, {form}{built}, {self.int8_kernels.value} kernels]"
 
     def _precision(self, metadata: Mapping[str, str], path: Path) -> Precision:
         if PRECISION_METADATA_KEY in metadata and metadata[PRECISION_METADATA_KEY] in {p.value for p in Precision}:

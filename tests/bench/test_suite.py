@@ -32,6 +32,8 @@ def test_checkpoint_in_the_list_is_the_baseline(tiny_det_onnx: Path, tiny_det_ck
         assert row.timing.throughput == pytest.approx(row.timing.batch * 1000.0 / lat.mean)
         assert row.speedup == pytest.approx(base[row.timing.batch].timing.latency.mean / lat.mean)
     assert result.environment["cpu"]["usable_cores"] >= 1
+    assert result.environment["cpu"]["isa_class"] in ("vnni", "x86", "arm64", "unknown")
+    assert result.environment["cpu"]["vector_isa"]
     assert result.environment["libraries"]["onnxruntime"] != "not installed"
 
 

@@ -21,6 +21,7 @@ RESULT_FIELDS = {
     "backend",
     "precision",
     "device",
+    "int8_kernels",
     "batch",
     "iters",
     "clock",
@@ -90,7 +91,12 @@ def test_bench_writes_json_csv_and_plot(tiny_det_onnx: Path, tiny_det_ckpt: Path
         ]
     )
     assert code == 0, output
-    assert "speedup" in output and "det.onnx" in output and "AMD" in output or "CPU" in output
+    from objectix_edge.bench.env import cpu_model
+    from objectix_edge.cpu_isa import host_isa, vector_isa
+
+    assert "speedup" in output and "det.onnx" in output
+    # The environment block names the CPU, its vector ISA and its INT8 class.
+    assert cpu_model() in output and f"{vector_isa()} (INT8 class {host_isa().value})" in output
 
     data = json.loads(out_json.read_text())
     assert data["schema"] == "objx-bench-v1"

@@ -6,13 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import onnx
 import pytest
 from typer.testing import CliRunner
 
 from objectix_edge.calib.cache import load_cache
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, quantize_from_cache
 from objectix_edge.cli.app import app
-from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.export.metadata import CPU_ISA_METADATA_KEY, read_onnx_spec
 from objectix_edge.runtime.ort_runner import OrtRunner
 from tests.fixtures.calib import metric_points
 
@@ -91,6 +92,36 @@ def test_from_cache_is_identical_and_stale_cache_refused(calib_onnx, calib_int8,
     assert not (tmp_path / "classifier.int8.onnx").exists()
 
 
+def _cpu_isa_of(path: Path) -> str | None:
+    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}.get(CPU_ISA_METADATA_KEY)
+
+
+def test_cpu_isa_is_recorded_kept_by_from_cache_and_overridable(calib_onnx, calib_int8, tmp_path: Path) -> None:
+    model = tmp_path / "detector.onnx"
+    shutil.copy(calib_onnx["detector"], model)
+    cache = tmp_path / "detector.calib.json"
+    shutil.copy(calib_int8["detector"].cache_path, cache)
+    retarget = _invoke("calibrate", model, "--from-cache", cache, "--cpu-isa", "x86")
+    assert retarget.exit_code == 0, retarget.output
+    assert "built for x86" in retarget.output
+    assert load_cache(cache).cpu_isa.value == "x86" and _cpu_isa_of(tmp_path / "detector.int8cpu.onnx") == "x86"
+    assert _cpu_isa_of(tmp_path / "detector.int8.onnx") is None  # the TensorRT form has no CPU class
+    first = (tmp_path / "detector.int8cpu.onnx").read_bytes()
+    again = _invoke("calibrate", model, "--from-cache", cache)  # keeps the recorded class
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "detector.int8cpu.onnx").read_bytes() == first
+    # A cache written before classes existed reads as "unknown", and so do the files made from it.
+    old = json.loads(cache.read_text())
+    del old["cpu_isa"]
+    cache.write_text(json.dumps(old))
+    legacy = _invoke("calibrate", model, "--from-cache", cache)
+    assert legacy.exit_code == 0, legacy.output
+    assert _cpu_isa_of(tmp_path / "detector.int8cpu.onnx") == "unknown"
+    bad = _invoke("calibrate", model, "--from-cache", cache, "--cpu-isa", "avx2")
+    assert bad.exit_code == 1 and len(bad.output.strip().splitlines()) == 1
+    assert "--cpu-isa" in bad.output and "vnni, x86, arm64" in bad.output
+
+
 def test_max_drop_keeps_the_sensitive_layers_and_meets_the_budget(
     outlier_classifier_onnx, calib_split, small_val, tmp_path: Path
 ) -> None:
@@ -125,11 +156,11 @@ def test_max_drop_keeps_the_sensitive_layers_and_meets_the_budget(
     with OrtRunner(model) as runner:
         fp32 = metric_points(runner, spec, calib_split.images, small_val)
     plain = quantize_from_cache(model, cache, tmp_path / "plain.onnx", Int8Form.CPU, QuantizeConfig())
-    with OrtRunner(plain) as runner:
+    with OrtRunner(plain, judge=True) as runner:
         plain_drop = fp32 - metric_points(runner, spec, calib_split.images, small_val)
     assert plain_drop > BUDGET, f"the constructed case should defeat plain INT8 (drop {plain_drop:.2f})"
     for form in Int8Form:
-        with OrtRunner(tmp_path / f"outlier.{form.value}.onnx") as runner:
+        with OrtRunner(tmp_path / f"outlier.{form.value}.onnx", judge=True) as runner:
             drop = fp32 - metric_points(runner, spec, calib_split.images, small_val)
         assert drop <= BUDGET, f"{form.value}: drop {drop:.2f}"
     print(f"outlier classifier: plain INT8 drop {plain_drop:.2f}, kept {cache.exclude}")
