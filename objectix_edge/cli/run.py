@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from objectix_edge.pipeline.stats import RunSummary
 
 EXIT_INTERRUPTED = 130  # the shell convention for a run ended by Ctrl-C
+# Measured with benchmarks/run_fps.py (README, "End-to-end camera loop"): every 10 frames keeps the INT8
+# cascade near the detector's own rate while a label is at most a third of a second old at 30 FPS.
+DEFAULT_RECLASSIFY_EVERY = 10
+LIVE_SEGMENT_S = 300.0  # live video is saved in 5-minute closed segments unless --segment-seconds says otherwise
 
 
 def notify(message: str) -> None:
@@ -23,7 +27,14 @@ def notify(message: str) -> None:
     err_console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
-def make_source(camera: int | None, video: Path | None, rtsp: str | None, images: Path | None) -> FrameSource:
+def make_source(
+    camera: int | None,
+    video: Path | None,
+    rtsp: str | None,
+    images: Path | None,
+    realtime: bool = False,
+    loop: bool = False,
+) -> FrameSource:
     """Exactly one of the four source options → its FrameSource (not opened yet)."""
     from objectix_edge.pipeline.live import CameraSource, StreamSource
     from objectix_edge.pipeline.sources import ImageFolderSource, VideoFileSource
@@ -37,12 +48,14 @@ def make_source(camera: int | None, video: Path | None, rtsp: str | None, images
         raise InputError(
             f"give exactly one source: --camera INDEX, --video FILE, --rtsp URL or --images DIR (got {', '.join(given) or 'none'})"
         )
+    if (realtime or loop) and video is None:
+        raise InputError("--realtime and --loop read a video file; use them with --video FILE")
     if camera is not None:
         return CameraSource(camera, notify=notify)
     if rtsp is not None:
         return StreamSource(rtsp, notify=notify)
     if video is not None:
-        return VideoFileSource(video)
+        return VideoFileSource(video, realtime=realtime, loop=loop)
     return ImageFolderSource(images)  # type: ignore[arg-type]
 
 
@@ -63,6 +76,34 @@ def summary_line(summary: RunSummary) -> str:
         f"skipped (undecodable) {summary.skipped} · {summary.fps:.1f} FPS over {summary.elapsed_s:.1f} s · "
         f"stopped by {summary.stopped_by}"
     )
+
+
+def classifier_line(summary: RunSummary) -> str | None:
+    """The second stage: requests, drops, latency and label age (None without a classifier)."""
+    c = summary.classifier
+    if c is None:
+        return None
+    return (
+        f"classifier ({c.mode}): {c.requests} requests · answered {c.answered} ({c.rois} ROIs) · "
+        f"queue drops {c.dropped_requests} ({c.dropped_rois} ROIs) · unfinished {c.unfinished} · "
+        f"latency p50 {c.latency_ms_p50:.1f} ms p95 {c.latency_ms_p95:.1f} ms · "
+        f"label age p50 {c.label_age_p50:.0f} p95 {c.label_age_p95:.0f} max {c.label_age_max} frames · "
+        f"tracks closed {c.tracks_closed}"
+    )
+
+
+def parse_threads(text: str | None) -> tuple[int | None, int | None]:
+    """``--threads DET[,CLS]`` → (detector threads, classifier threads); one number sets both."""
+    if text is None:
+        return None, None
+    parts = text.split(",")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise InputError(f"--threads {text}: give DET or DET,CLS as positive integers, e.g. --threads 1,1")
+    return values[0], values[-1]
 
 
 def run(
@@ -86,10 +127,40 @@ def run(
     ),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="Write one JSON record of detections per processed frame."),
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after this many processed frames."),
-    conf: float = typer.Option(0.3, "--conf", help="Detector score threshold."),
-    top_k: int = typer.Option(5, "--top-k", help="Boxes per frame (best first) sent to the classifier in one batch."),
+    conf: float = typer.Option(0.3, "--conf", help="Score a box needs to be shown, classified and start a track."),
+    top_k: int = typer.Option(
+        5, "--top-k", help="Most boxes per frame (best first) sent to the classifier in one batch."
+    ),
+    track: bool = typer.Option(
+        True, "--track/--no-track", help="Track objects across frames (ByteTrack) and classify per track."
+    ),
+    track_floor: float | None = typer.Option(
+        None,
+        "--track-floor",
+        help="Lowest score the tracker sees (ByteTrack's low-score boxes); default min(0.1, --conf).",
+    ),
+    track_buffer: int = typer.Option(30, "--track-buffer", help="Frames a lost track is kept before it is closed."),
+    reclassify_every: int = typer.Option(
+        DEFAULT_RECLASSIFY_EVERY,
+        "--reclassify-every",
+        help="Classify a track again after this many frames (1 with --no-track: every box of every frame).",
+    ),
+    area_growth: float = typer.Option(
+        1.5, "--area-growth", help="Reclassify sooner when a track's box area grows by this factor (0: never)."
+    ),
+    realtime: bool = typer.Option(
+        False, "--realtime", help="Read --video as a camera would: at its frame rate, newest frame wins."
+    ),
+    loop: bool = typer.Option(False, "--loop", help="Start --video again at its end (soak runs)."),
+    segment_seconds: float | None = typer.Option(
+        None,
+        "--segment-seconds",
+        help="Write --save video in closed segments (out_000.mp4, ...) of this many seconds; default 300 on live sources, 0: one file.",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
-    threads: int | None = typer.Option(None, "--threads", help="Intra-op threads for ONNX Runtime and torch."),
+    threads: str | None = typer.Option(
+        None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
+    ),
 ) -> None:
     """Run the detector (+ ROI classifier) live: overlay, annotated video, JSONL, and a per-stage timing summary.
 
@@ -98,36 +169,56 @@ def run(
     from objectix_edge.pipeline.cascade import CascadeConfig
     from objectix_edge.pipeline.loop import LoopConfig, RunError
     from objectix_edge.pipeline.session import RunConfig, run_pipeline
+    from objectix_edge.pipeline.track_labels import ReclassifyPolicy
+    from objectix_edge.pipeline.tracking import TrackConfig
 
     if images is not None and save is not None and save.resolve() == images.resolve():
         raise InputError(f"{save}: --save would overwrite the input images; save to another folder")
+    det_threads, cls_threads = parse_threads(threads)
+    source = make_source(camera, video, rtsp, images, realtime, loop)
+    if segment_seconds is None:
+        segment_s = LIVE_SEGMENT_S if source.live else None
+    else:
+        segment_s = segment_seconds if segment_seconds > 0 else None
+        if segment_seconds < 0:
+            raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {segment_seconds}")
+    tracking = TrackConfig(floor=min(0.1, conf) if track_floor is None else track_floor, buffer=track_buffer)
     config = RunConfig(
         detector=detector,
         classifier=classifier,
         show=show,
         save=save,
         jsonl=jsonl,
-        cascade=CascadeConfig(conf=conf, top_k=top_k),
+        cascade=CascadeConfig(
+            conf=conf,
+            top_k=top_k,
+            track=tracking if track else None,
+            reclassify=ReclassifyPolicy(every=reclassify_every, area_growth=area_growth),
+        ),
         loop=LoopConfig(max_frames=max_frames),
         device=device,
-        threads=threads,
+        threads=det_threads,
+        classifier_threads=cls_threads,
+        segment_s=segment_s,
     )
     try:
-        summary = run_pipeline(make_source(camera, video, rtsp, images), config, notify=notify)
+        summary = run_pipeline(source, config, notify=notify)
     except RunError as exc:
-        report(exc.summary, (jsonl, save))
+        report(exc.summary)
         raise
-    report(summary, (jsonl, save))
+    report(summary)
     if summary.stopped_by == "interrupt":
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def report(summary: RunSummary, outputs: tuple[Path | None, ...]) -> None:
+def report(summary: RunSummary) -> None:
     """The summary table, its warnings, and the files written."""
     console.print(summary_table(summary))
     console.print(summary_line(summary), markup=False, highlight=False, soft_wrap=True)
+    line = classifier_line(summary)
+    if line is not None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for warning in summary.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
-    for path in outputs:
-        if path is not None and path.exists():
-            console.print(f"wrote {path}", markup=False, highlight=False)
+    for path in summary.outputs:
+        console.print(f"wrote {path}", markup=False, highlight=False)

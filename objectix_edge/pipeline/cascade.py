@@ -1,14 +1,18 @@
-"""Detector → ROI classifier cascade on one frame, with the time of each stage.
+"""Detector → tracker → ROI classifier cascade on one frame, with the time of each stage.
 
-The detector runs on the letterboxed frame; its boxes are mapped back to original pixels; the ``top_k``
-highest-scoring boxes are cropped with context and sent to the ROI classifier in ONE batched call. All
-pre/post-processing is the shared code in ``preprocess.py`` / ``postprocess.py``.
+The detector runs on the letterboxed frame; its boxes are mapped back to original pixels. With
+tracking, every box above the tracker's floor goes to ByteTrack (``tracking.py``) and the boxes above
+``conf`` are shown with their track ids; the second stage (``second_stage.py``) decides which of them
+the ROI classifier sees (all of the ``top_k`` best every frame without tracking; tracks due under the
+ReclassifyPolicy with it, in the inference thread or on a worker for live sources). All pre/post-
+processing is the shared code in ``preprocess.py`` / ``postprocess.py``.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,14 +21,24 @@ from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.pipeline.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.pipeline.postprocess import Detection, to_detections, to_original
-from objectix_edge.pipeline.preprocess import letterbox_batch, preprocess_detector_batch, preprocess_rois
+from objectix_edge.pipeline.preprocess import letterbox_batch, preprocess_detector_batch
+from objectix_edge.pipeline.second_stage import SecondStage, as_numpy, classify_probs
+from objectix_edge.pipeline.stats import ClassifierSummary
+from objectix_edge.pipeline.track_labels import ReclassifyPolicy, RoiLabel, label_from
+from objectix_edge.pipeline.tracking import TrackConfig, Tracker
 from objectix_edge.runtime.base import Runner
+
+__all__ = ["Cascade", "CascadeConfig", "CascadeDetection", "FrameResult", "RoiLabel", "as_numpy", "classify_rois"]
 
 
 @dataclass(frozen=True)
 class CascadeConfig:
-    """``conf``: detector score threshold; ``top_k``: how many boxes (best first) the classifier sees.
+    """``conf``: score a box needs to be shown and classified; ``top_k``: most ROIs per classifier call.
 
+    ``track``: ByteTrack settings (None: no tracking, every frame's ``top_k`` best boxes are classified).
+    ``reclassify``: when a track is classified again (needs tracking unless ``every`` is 1).
+    ``async_classifier``: classifier on its own worker (None: for live sources only); ``queue_size``: its
+    pending requests before the oldest is dropped.
     ``device_preprocess``: normalize the detector input on the detector's device (None: when it runs on
     CUDA and takes tensors; True also on the CPU, where it is the same arithmetic in torch).
     """
@@ -32,30 +46,35 @@ class CascadeConfig:
     conf: float = 0.3
     top_k: int = 5
     device_preprocess: bool | None = None
+    track: TrackConfig | None = None
+    reclassify: ReclassifyPolicy = field(default_factory=ReclassifyPolicy)
+    async_classifier: bool | None = None
+    queue_size: int = 2
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.conf < 1.0:
             raise InputError(f"--conf must be in [0, 1), got {self.conf}")
         if self.top_k < 1:
             raise InputError(f"--top-k must be at least 1, got {self.top_k}")
-
-
-@dataclass(frozen=True)
-class RoiLabel:
-    """The ROI classifier's top-1 answer for one box."""
-
-    class_index: int
-    category_id: int
-    name: str
-    score: float
+        if self.track is None and self.reclassify.every != 1:
+            raise InputError(
+                f"--reclassify-every {self.reclassify.every} needs tracking (objects have no identity across frames "
+                "without it); drop --no-track or use --reclassify-every 1"
+            )
+        if self.track is not None and self.track.floor > self.conf:
+            raise InputError(f"--track-floor {self.track.floor} is above --conf {self.conf}; use a floor below it")
+        if self.queue_size < 1:
+            raise InputError(f"classifier queue size must be at least 1, got {self.queue_size}")
 
 
 @dataclass(frozen=True)
 class CascadeDetection:
-    """A detector box (original pixels) and, for the top-K boxes, the classifier's label."""
+    """A detector box (original pixels), its track id (None without tracking or before ByteTrack confirms
+    it) and the classifier's label (None when the box was never classified)."""
 
     detection: Detection
     roi: RoiLabel | None = None
+    track_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,14 +85,12 @@ class FrameResult:
     timings_ms: dict[str, float]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 class Cascade:
-    """Runs ``detector`` (and ``classifier`` when given) on BGR frames; the Runners stay owned by the caller."""
+    """Runs ``detector`` (and ``classifier`` when given) on BGR frames; the Runners stay owned by the caller.
+
+    A Cascade keeps per-track state: use one per video or camera. ``start(live)`` before a run chooses the
+    synchronous or asynchronous second stage, ``close()`` after it stops the worker.
+    """
 
     def __init__(
         self, detector: Runner, classifier: Runner | None = None, config: CascadeConfig = CascadeConfig()
@@ -90,8 +107,30 @@ class Cascade:
         self.classifier = classifier
         self.config = config
         self.normalizer = _normalizer(detector, config.device_preprocess)
+        self.tracker = Tracker(config.track, config.conf) if config.track is not None else None
+        self.second = (
+            SecondStage(classifier, config.top_k, config.reclassify, self.tracker is not None)
+            if classifier is not None
+            else None
+        )
+        self._counter = itertools.count()
 
-    def __call__(self, image_bgr: np.ndarray) -> FrameResult:
+    def start(self, live: bool) -> None:
+        """Run the classifier asynchronously when configured so (by default: on live sources, with tracking)."""
+        wanted = self.config.async_classifier if self.config.async_classifier is not None else live
+        if wanted and self.second is not None:
+            self.second.start_async(self.config.queue_size)
+
+    def close(self) -> None:
+        if self.second is not None:
+            self.second.close()
+
+    def summary(self) -> ClassifierSummary | None:
+        """The second stage's counters (None without a classifier)."""
+        return self.second.summary() if self.second is not None else None
+
+    def __call__(self, image_bgr: np.ndarray, frame_index: int | None = None) -> FrameResult:
+        frame = next(self._counter) if frame_index is None else frame_index
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         spec = self.detector.spec
@@ -104,16 +143,28 @@ class Cascade:
         t1 = time.perf_counter()
         raw = as_numpy(self.detector.infer({spec.input_names[0]: batch})[spec.output_names[0]])
         t2 = time.perf_counter()
-        rows = to_original(raw[0], boxes[0], self.config.conf)
-        rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K is a prefix
+        floor = self.config.conf if self.config.track is None else self.config.track.floor
+        rows = to_original(raw[0], boxes[0], floor)
+        rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K and the shown boxes are prefixes
+        track_ids: np.ndarray | None = None
+        if self.tracker is not None:
+            ids, closed = self.tracker.update(rows)
+            shown = rows[:, 4] > self.config.conf
+            rows, track_ids = rows[shown], ids[shown]
+            if self.second is not None:
+                self.second.forget(closed)
         detections = to_detections(rows, spec)
         t3 = time.perf_counter()
         timings.update(preprocess=(t1 - t0) * 1e3, detector=(t2 - t1) * 1e3, postprocess=(t3 - t2) * 1e3)
         labels: list[RoiLabel | None] = [None] * len(detections)
-        if self.classifier is not None and detections:
-            top = rows[: self.config.top_k, :4]
-            labels[: len(top)] = classify_rois(self.classifier, image_bgr, top, timings)
-        return FrameResult([CascadeDetection(d, r) for d, r in zip(detections, labels, strict=True)], timings)
+        if self.second is not None:
+            labels = self.second(frame, image_bgr, rows, track_ids, timings)
+        shown_ids: list[int | None] = (
+            [None] * len(detections) if track_ids is None else [int(t) if t >= 0 else None for t in track_ids]
+        )
+        return FrameResult(
+            [CascadeDetection(d, r, t) for d, r, t in zip(detections, labels, shown_ids, strict=True)], timings
+        )
 
 
 def _normalizer(detector: Runner, wanted: bool | None) -> DeviceNormalizer | None:
@@ -126,23 +177,10 @@ def _normalizer(detector: Runner, wanted: bool | None) -> DeviceNormalizer | Non
     return DeviceNormalizer(detector.spec, detector.device)
 
 
-def as_numpy(value: Any) -> np.ndarray:
-    """A runner output as a host array (torch and TensorRT runners fed tensors return device tensors)."""
-    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
 def classify_rois(
     classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray, timings: dict[str, float]
 ) -> list[RoiLabel]:
-    """Crop ``boxes`` (original pixels) with context and classify them in one batched call."""
-    spec = classifier.spec
-    t0 = time.perf_counter()
-    feeds = preprocess_rois(image_bgr, boxes.tolist(), spec)
-    t1 = time.perf_counter()
-    logits = as_numpy(classifier.infer(feeds)[spec.output_names[0]]).astype(np.float32, copy=False)
-    probs = _softmax(logits)
-    t2 = time.perf_counter()
-    timings.update(roi_crop=(t1 - t0) * 1e3, classifier=(t2 - t1) * 1e3)
-    best = probs.argmax(axis=1)
-    cats = spec.categories
-    return [RoiLabel(int(c), cats[int(c)].id, cats[int(c)].name, float(probs[i, c])) for i, c in enumerate(best)]
+    """Classify ``boxes`` (original pixels) of one frame in one batched call; top-1 label per box."""
+    probs, t = classify_probs(classifier, image_bgr, boxes)
+    timings.update(t)
+    return [label_from(p, classifier.spec.categories, None) for p in probs]

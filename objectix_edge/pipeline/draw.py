@@ -30,9 +30,11 @@ def class_colour(index: int) -> tuple[int, int, int]:
 
 
 def label_text(item: CascadeDetection) -> str:
-    """``name score`` of the detector, then ``| name score`` of the classifier when it ran on this box."""
+    """``#id name score`` of the tracker and detector, then ``| name score`` of the classifier's label."""
     det = item.detection
     text = f"{det.name} {det.score:.2f}"
+    if item.track_id is not None:
+        text = f"#{item.track_id} {text}"
     if item.roi is not None:
         text += f" | {item.roi.name} {item.roi.score:.2f}"
     return text

@@ -4,7 +4,8 @@ Capture and inference hand frames over through a channel: for live sources a one
 ``LatestChannel`` (stale frames are dropped and counted, latency stays about one inference), for files
 and folders a bounded ``OrderedChannel`` (every frame, in order). Inference hands results to the output
 stage through another bounded FIFO, so a slow sink slows the loop instead of piling up memory.
-OpenCV and ONNX Runtime release the GIL, so the three stages really overlap.
+OpenCV and ONNX Runtime release the GIL, so the three stages really overlap. On live sources the ROI
+classifier runs on a fourth thread (the cascade's worker), so the detector never waits for it.
 
 Stopping (end of source, ``max_frames``, q/Esc in the window, Ctrl-C, an error) always ends the same
 way: capture stops, the frame in flight finishes, every processed frame reaches the sinks, the sinks are
@@ -128,7 +129,7 @@ class Pipeline:
                         break
                     continue
                 wait_ms = (time.perf_counter() - frame.captured_at) * 1e3
-                result = self.cascade(frame.image)
+                result = self.cascade(frame.image, frame.index)
                 result.timings_ms["wait"] = wait_ms
                 self.stats.add_all(result.timings_ms)
                 if not self._results.put((frame, result), self._abort):
@@ -140,6 +141,7 @@ class Pipeline:
             self._fail(exc)
         finally:
             self._results.close()
+            self.cascade.close()  # the classifier worker (if any) stops with the thread that feeds it
 
     def _output(self, frame: Frame, result: FrameResult) -> None:
         t0 = time.perf_counter()
@@ -161,6 +163,7 @@ class Pipeline:
     def run(self) -> RunSummary:
         """Run to the end; raises RunError (with the summary) when the source or a model failed."""
         self.source.open()
+        self.cascade.start(live=self.source.live)
         threads = [
             threading.Thread(target=self._capture, name="objx-capture", daemon=True),
             threading.Thread(target=self._infer, name="objx-infer", daemon=True),
@@ -190,6 +193,8 @@ class Pipeline:
                 sink.close()
             if not threads[0].is_alive():
                 self.source.close()
+            if not threads[1].is_alive():
+                self.cascade.close()  # also when the inference thread never started
         return self._finish()
 
     def _finish(self) -> RunSummary:
@@ -203,6 +208,7 @@ class Pipeline:
             warnings=(f"{self.source.name}: {self.source.skipped} undecodable frame(s) skipped",)
             if self.source.skipped
             else (),
+            classifier=self.cascade.summary(),
         )
         if self._error is not None:
             if isinstance(self._error, ObjxError):

@@ -5,6 +5,7 @@ Shared by ``objx-edge run`` and the demo, so both open, order and finalize thing
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from objectix_edge.pipeline.stats import RunSummary
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Models, outputs and limits of one run (the source is passed separately: it is a live object)."""
+    """Models, outputs and limits of one run (the source is passed separately: it is a live object).
+
+    ``threads``: intra-op threads of the detector; ``classifier_threads``: of the classifier (None: the
+    same), so two ONNX Runtime sessions running side by side need not oversubscribe the cores.
+    ``segment_s``: write ``--save`` video in closed segments of this many seconds (None: one file).
+    """
 
     detector: Path
     classifier: Path | None = None
@@ -31,18 +37,28 @@ class RunConfig:
     loop: LoopConfig = LoopConfig()
     device: str = "cpu"
     threads: int | None = None
+    classifier_threads: int | None = None
+    segment_s: float | None = None
 
 
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
-    """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError."""
+    """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError.
+
+    The summary's ``outputs`` lists the files written (video segments included)."""
     from objectix_edge.runtime.open import open_runner
+
+    sinks: list[Sink] = []
+
+    def written() -> tuple[str, ...]:
+        return tuple(str(p) for sink in sinks for p in sink.outputs())
 
     with ExitStack() as stack:
         source.open()  # first, so a missing camera or file fails before models load
         stack.callback(source.close)
         det = stack.enter_context(open_runner(config.detector, device=config.device, threads=config.threads))
+        cls_threads = config.classifier_threads if config.classifier_threads is not None else config.threads
         cls = (
-            stack.enter_context(open_runner(config.classifier, device=config.device, threads=config.threads))
+            stack.enter_context(open_runner(config.classifier, device=config.device, threads=cls_threads))
             if config.classifier
             else None
         )
@@ -50,7 +66,7 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             import torch
 
             torch.set_num_threads(config.threads)  # an oversubscribed OpenMP pool spins: far slower than fewer threads
-        sinks: list[Sink] = []
+        cascade = Cascade(det, cls, config.cascade)  # before any output file: a wrong model writes nothing
 
         def add(sink: Sink) -> None:
             sinks.append(sink)
@@ -58,14 +74,16 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
         # The JSONL sink creates its file at once: build it last, after the others validated their options.
         if config.save is not None:
-            add(save_sink(config.save, source.fps))
+            add(save_sink(config.save, source.fps, config.segment_s))
         if config.show:
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
             add(JsonlSink(config.jsonl))
-        pipeline = Pipeline(source, Cascade(det, cls, config.cascade), sinks, config.loop, notify=notify)
+        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
         try:
-            return pipeline.run()
-        except RunError:
+            summary = pipeline.run()
+        except RunError as exc:
             stack.close()  # finalize the outputs before the caller reports them
+            exc.summary = dataclasses.replace(exc.summary, outputs=written())
             raise
+    return dataclasses.replace(summary, outputs=written())

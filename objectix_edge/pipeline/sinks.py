@@ -1,8 +1,11 @@
 """Where processed frames go: a JSONL file, an annotated video file or image folder, an OpenCV window.
 
-Files are written to a temporary name beside the target (objectix_edge.fileio) and renamed on close,
-so a finished run leaves complete files and a failed one no half-written target. The JSONL file is
-flushed after every record: it is complete up to the last processed frame whenever the run stops.
+Live outputs survive a crash. The JSONL file is written at its own path, one complete line per frame,
+flushed as written (and fsynced every second), so a consumer can follow it and a kill loses at most
+the line being written. A video can be written in closed segments (``segment_s``: ``out_000.mp4``,
+``out_001.mp4``, ...): each is written under a temporary name and renamed when complete, so a kill
+loses at most the open segment. Without segments the video is one file renamed into place at the end
+(finite runs). Annotated image folders get each image atomically.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +31,12 @@ from objectix_edge.pipeline.sources import Frame
 # Codecs every opencv-python wheel can write; the container follows the file's extension.
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "FFV1"}
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
+FSYNC_EVERY_S = 1.0
 
 
 def detection_record(item: CascadeDetection) -> dict[str, Any]:
-    """One detection in original-image pixels, with the classifier's answer (None beyond top-K)."""
+    """One detection in original-image pixels; beside the row: its track id and the classifier's label
+    (None when never classified) with the frame its label comes from and how many answers it averages."""
     det = item.detection
     roi = item.roi
     return {
@@ -39,9 +45,17 @@ def detection_record(item: CascadeDetection) -> dict[str, Any]:
         "class_index": det.class_index,
         "category_id": det.category_id,
         "name": det.name,
+        "track_id": item.track_id,
         "classifier": None
         if roi is None
-        else {"class_index": roi.class_index, "category_id": roi.category_id, "name": roi.name, "score": roi.score},
+        else {
+            "class_index": roi.class_index,
+            "category_id": roi.category_id,
+            "name": roi.name,
+            "score": roi.score,
+            "frame": roi.frame,
+            "votes": roi.votes,
+        },
     }
 
 
@@ -72,33 +86,52 @@ class Sink(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional: sinks without an output file have nothing to finalize
         """Finalize the output (idempotent)."""
 
+    def outputs(self) -> list[Path]:
+        """The files written so far."""
+        return []
+
 
 class JsonlSink(Sink):
-    """One JSON record per processed frame, flushed as it is written."""
+    """One JSON record per processed frame, at ``path`` itself: each line complete in one write, flushed."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise InputError(f"{self.path}: is a folder; --jsonl needs a file path")
+        ensure_writable_dir(self.path)
         self.records = 0
-        self._stack = contextlib.ExitStack()
-        tmp = self._stack.enter_context(atomic_path(self.path))
-        self._file = self._stack.enter_context(tmp.open("w", encoding="utf-8"))
+        self._file = self.path.open("w", encoding="utf-8")
+        self._synced = time.monotonic()
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         self._file.write(json.dumps(frame_record(frame, result)) + "\n")
         self._file.flush()
         self.records += 1
+        if time.monotonic() - self._synced >= FSYNC_EVERY_S:  # survives a power cut too, within a second
+            os.fsync(self._file.fileno())
+            self._synced = time.monotonic()
         return True
 
     def close(self) -> None:
-        self._stack.close()
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+    def outputs(self) -> list[Path]:
+        return [self.path]
 
 
 class VideoSink(Sink):
-    """The annotated frames as a video at the source's frame rate; opened at the first frame (its size)."""
+    """The annotated frames as a video at the source's frame rate; opened at the first frame (its size).
+
+    ``segment_s``: start a new file every this many seconds of wall time (``STEM_000.ext``, ...), each
+    renamed into place when closed; None: one file at ``path``, renamed into place at the end.
+    """
 
     needs_overlay = True
 
-    def __init__(self, path: str | Path, fps: float) -> None:
+    def __init__(self, path: str | Path, fps: float, segment_s: float | None = None) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_CODECS:
@@ -106,17 +139,30 @@ class VideoSink(Sink):
                 f"{self.path}: cannot save video as {suffix or 'no extension'}; use one of {', '.join(VIDEO_CODECS)}, "
                 "or a path without extension for a folder of annotated images"
             )
+        if segment_s is not None and segment_s <= 0:
+            raise InputError(f"--segment-seconds must be positive, got {segment_s}")
         ensure_writable_dir(self.path)
         self.fps = fps if fps > 0 else 30.0
+        self.segment_s = segment_s
         self.frames = 0
+        self.segments: list[Path] = []  # closed (complete) files
+        self.segment_frames: list[int] = []
         self._fourcc = cv2.VideoWriter.fourcc(*VIDEO_CODECS[suffix])
         self._stack = contextlib.ExitStack()
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
+        self._target = self.path
+        self._opened_at = 0.0
+        self._in_segment = 0
+
+    def segment_path(self, index: int) -> Path:
+        return self.path.with_name(f"{self.path.stem}_{index:03d}{self.path.suffix}")
 
     def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
+        if self.segment_s is not None:
+            self._target = self.segment_path(len(self.segments))
         # Keep the real extension on the temporary name: the writer picks the container from it.
-        tmp = self._stack.enter_context(atomic_path(self.path, suffix=".tmp" + self.path.suffix))
+        tmp = self._stack.enter_context(atomic_path(self._target, suffix=".tmp" + self.path.suffix))
         writer = cv2.VideoWriter(str(tmp), self._fourcc, self.fps, size)
         if not writer.isOpened():
             error = InputError(f"{self.path}: OpenCV cannot write this video format here; save as .avi (MJPG) instead")
@@ -124,21 +170,39 @@ class VideoSink(Sink):
             raise error
         self._stack.callback(writer.release)  # runs before the rename registered above
         self._writer, self._size = writer, size
+        self._opened_at, self._in_segment = time.monotonic(), 0
         return writer
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         image = overlay if overlay is not None else frame.image
         h, w = image.shape[:2]
-        writer = self._writer if self._writer is not None else self._open((w, h))
-        if (w, h) != self._size:
+        if (
+            self._writer is not None
+            and self.segment_s is not None
+            and time.monotonic() - self._opened_at >= self.segment_s
+        ):
+            self._finish_file()
+        if self._size is not None and (w, h) != self._size:
             image = cv2.resize(image, self._size)  # a folder of mixed sizes still makes one video
+        writer = self._writer if self._writer is not None else self._open(self._size or (w, h))
         writer.write(image)
         self.frames += 1
+        self._in_segment += 1
         return True
 
-    def close(self) -> None:
-        self._stack.close()
+    def _finish_file(self) -> None:
+        self._stack.close()  # release, then rename into place
+        if self._writer is not None:
+            self.segments.append(self._target)
+            self.segment_frames.append(self._in_segment)
         self._writer = None
+        self._stack = contextlib.ExitStack()
+
+    def close(self) -> None:
+        self._finish_file()
+
+    def outputs(self) -> list[Path]:
+        return list(self.segments)
 
 
 class ImageFolderSink(Sink):
@@ -164,12 +228,16 @@ class ImageFolderSink(Sink):
         self.frames += 1
         return True
 
+    def outputs(self) -> list[Path]:
+        return [self.folder] if self.frames else []
 
-def save_sink(path: Path, fps: float) -> Sink:
-    """The ``--save`` target: a video by its extension, or a folder of annotated images (no extension)."""
+
+def save_sink(path: Path, fps: float, segment_s: float | None = None) -> Sink:
+    """The ``--save`` target: a video by its extension (in segments of ``segment_s`` seconds when given),
+    or a folder of annotated images (no extension)."""
     if path.is_dir() or not path.suffix:
         return ImageFolderSink(path)
-    return VideoSink(path, fps)
+    return VideoSink(path, fps, segment_s)
 
 
 WINDOW_PROBE = "import cv2; cv2.namedWindow('objx-probe'); cv2.waitKey(1); cv2.destroyAllWindows()"

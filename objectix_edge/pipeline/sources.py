@@ -97,15 +97,25 @@ def new_frame(index: int, image: np.ndarray, media_time: float | None = None, fi
 
 class VideoFileSource(FrameSource):
     """A video file decoded by OpenCV/ffmpeg. Undecodable frames are skipped and counted; a file that
-    ends before its declared frame count is reported as truncated or damaged."""
+    ends before its declared frame count is reported as truncated or damaged.
 
-    def __init__(self, path: str | Path) -> None:
+    ``realtime``: read it as a camera would: frames are delivered at the file's frame rate whatever the
+    consumer's speed, and the source is ``live`` (the loop keeps the newest frame, and the classifier runs
+    asynchronously). ``loop``: start again at the end (frame indices keep counting), for soak runs.
+    """
+
+    def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False) -> None:
         super().__init__(str(path))
         self.path = Path(path)
+        self.live = realtime
+        self.loop = loop
+        self.passes = 0
         self._cap: cv2.VideoCapture | None = None
         self._fps = 0.0
         self._declared = 0
         self._last_index = -1
+        self._offset = 0
+        self._due = 0.0
 
     @property
     def fps(self) -> float:
@@ -123,8 +133,31 @@ class VideoFileSource(FrameSource):
         self._cap = cap
         self._fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self._declared = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        self._due = time.perf_counter()
 
     def read(self) -> Frame | None:
+        frame = self._read_pass()
+        if frame is None and self.loop and self._last_index >= 0:
+            self._offset += self._last_index + 1
+            self.passes += 1
+            self._close()
+            self._open()
+            self._last_index = -1
+            frame = self._read_pass()
+        if frame is None:
+            return None
+        if self.live:
+            # Pace against a schedule like a camera; one that was not read in time does not burst afterwards.
+            now = time.perf_counter()
+            if self._due > now:
+                time.sleep(self._due - now)
+            self._due = max(self._due, now) + 1.0 / (self._fps if self._fps > 0 else 30.0)
+            frame = new_frame(frame.index, frame.image, frame.media_time)  # stamped when delivered
+        if self._offset:
+            frame = Frame(frame.index + self._offset, frame.image, frame.timestamp, frame.captured_at, frame.media_time)
+        return frame
+
+    def _read_pass(self) -> Frame | None:
         if self._cap is None:
             raise InputError(f"{self.path}: the video is not open; call open() first")
         failed = False

@@ -76,7 +76,9 @@ def test_video_and_image_folder_give_the_same_records_as_the_runner(
 ) -> None:
     detector, classifier = artifacts
     video, folder = media
+    # Tracking off, every box of every frame: the records must equal direct Runner calls frame by frame.
     common = ["--detector", detector, "--classifier", classifier, "--headless", "--conf", "0.3", "--top-k", "3"]
+    common += ["--no-track", "--reclassify-every", "1"]
     res_video = invoke("--video", video, *common, "--jsonl", tmp_path / "v.jsonl", "--save", tmp_path / "v.mp4")
     assert res_video.exit_code == 0, res_video.output
     assert "frames in 10 · processed 10 · dropped 0 · skipped (undecodable) 0" in res_video.stdout
@@ -187,8 +189,8 @@ def test_ctrl_c_stops_cleanly_with_finalized_video_and_complete_jsonl(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            partial = list(out.glob(".d.jsonl.*")) if out.exists() else []
-            if partial and partial[0].read_text().count("\n") >= 5:
+            jsonl = out / "d.jsonl"  # written at its own path, a line per frame, as the run goes
+            if jsonl.exists() and jsonl.read_text().count("\n") >= 5:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
@@ -206,6 +208,53 @@ def test_ctrl_c_stops_cleanly_with_finalized_video_and_complete_jsonl(
     assert f"processed {len(records)} ·" in stdout
     assert video_info(out / "d.mp4") == (len(records), 160, 120)  # finalized: every processed frame playable
     assert sorted(p.name for p in out.iterdir()) == ["d.jsonl", "d.mp4"]  # no temporary files left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_live_run_stopped_by_a_signal_keeps_complete_jsonl_lines_and_playable_segments(
+    sig: signal.Signals, artifacts: tuple[Path, Path], tmp_path: Path
+) -> None:
+    frames, _ = shape_frames(4, seed=3)
+    long_video = write_video(tmp_path / "long.avi", frames * 500, "MJPG", fps=30.0)  # 66 s at its frame rate
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "objectix_edge", "run", "--video", str(long_video), "--realtime"]
+    cmd += ["--detector", str(artifacts[0]), "--classifier", str(artifacts[1]), "--headless"]
+    cmd += ["--jsonl", str(out / "d.jsonl"), "--save", str(out / "d.mp4"), "--segment-seconds", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (out / "d_001.mp4").exists():  # two closed segments
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = (out / "d.jsonl").read_text()
+    # A kill loses at most the line being written: every complete line parses, frames in order.
+    records = [json.loads(line) for line in text.split("\n")[:-1]]
+    frames_seen = [r["frame"] for r in records]
+    assert len(records) >= 10 and frames_seen == sorted(set(frames_seen))
+    segments = sorted(out.glob("d_[0-9][0-9][0-9].mp4"))
+    assert [p.name for p in segments] == [f"d_{i:03d}.mp4" for i in range(len(segments))] and len(segments) >= 2
+    counts = []
+    for segment in segments:  # every closed segment plays: all its frames decode at the source's size
+        n, w, h = video_info(segment)
+        assert n > 0 and (w, h) == (160, 120), segment
+        counts.append(n)
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        assert sum(counts) <= len(records)
+        assert len([p for p in out.iterdir() if p.name.startswith(".")]) <= 1  # only the open segment is lost
+    else:
+        assert proc.returncode == 130, stderr
+        assert "stopped by interrupt" in stdout and "classifier (async)" in stdout
+        assert sum(counts) == len(records)  # finalized: the last segment is closed too
+        assert sorted(p.name for p in out.iterdir()) == ["d.jsonl", *(p.name for p in segments)]
 
 
 def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_path: Path) -> None:

@@ -1,0 +1,222 @@
+"""Tracking and per-track classification through the real loop: trained detector, real ByteTrack, real
+ROI classifier Runners, generated videos of persistent moving shapes with known boxes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from objectix_edge.data.moving_shapes import NAMES, MovingObject, moving_shapes
+from objectix_edge.models.checkpoint import save_checkpoint
+from objectix_edge.models.registry import create_model
+from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.loop import Pipeline
+from objectix_edge.pipeline.sinks import JsonlSink
+from objectix_edge.pipeline.sources import VideoFileSource
+from objectix_edge.pipeline.stats import RunSummary
+from objectix_edge.pipeline.track_labels import ReclassifyPolicy, box_area
+from objectix_edge.pipeline.tracking import TrackConfig
+from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.open import open_runner
+from objectix_edge.spec import Category
+from tests.conftest import TINY_CLASSIFIER
+from tests.pipeline.media import iou, write_video
+
+N_FRAMES = 30
+CONF = 0.12  # the tiny test detector scores some shapes low; ByteTrack still sees boxes down to 0.05
+SHAPES = (Category(1, "circle"), Category(2, "square"), Category(3, "triangle"))
+TRACKED = CascadeConfig(conf=CONF, track=TrackConfig(floor=0.05), reclassify=ReclassifyPolicy(every=5, area_growth=1.5))
+
+
+@pytest.fixture(scope="module")
+def detector(trained_detector_ckpt: Path) -> Runner:
+    with open_runner(trained_detector_ckpt) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    torch.manual_seed(0)
+    path = save_checkpoint(
+        tmp_path_factory.mktemp("cls") / "roi.pt", create_model("resnet50-roi", categories=SHAPES, **TINY_CLASSIFIER)
+    )
+    with open_runner(path) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[MovingObject]]]:
+    frames, truth = moving_shapes(N_FRAMES, seed=3)
+    return write_video(tmp_path_factory.mktemp("moving") / "moving.avi", frames, "png ", fps=100.0), truth
+
+
+class SlowRunner(Runner):
+    """A real Runner behind a deliberate delay: the classifier of a machine slower than the camera."""
+
+    def __init__(self, inner: Runner, delay_s: float) -> None:
+        super().__init__(inner.path, inner.spec)
+        self.inner, self.delay_s, self.backend = inner, delay_s, inner.backend
+        self.calls = 0
+
+    def inputs(self) -> list[TensorInfo]:
+        return self.inner.inputs()
+
+    def outputs(self) -> list[TensorInfo]:
+        return self.inner.outputs()
+
+    def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        time.sleep(self.delay_s)
+        self.calls += 1
+        return self.inner.infer(feeds)
+
+
+def run(video: Path, cascade: Cascade, out: Path, realtime: bool = False) -> tuple[RunSummary, list[dict]]:
+    summary = Pipeline(VideoFileSource(video, realtime=realtime), cascade, [JsonlSink(out)]).run()
+    return summary, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def assign(record: dict, truth: list[MovingObject]) -> dict[int, dict]:
+    """Known object index → the detection of its category that covers it best (IoU >= 0.5), if any."""
+    out = {}
+    for obj in truth:
+        hits = [d for d in record["detections"] if d["category_id"] == obj.category_id]
+        best = max(hits, key=lambda d: iou(np.array(d["box"]), np.array(obj.box)), default=None)
+        if best is not None and iou(np.array(best["box"]), np.array(obj.box)) >= 0.5:
+            out[obj.index] = best
+    return out
+
+
+def test_each_moving_shape_keeps_one_track_id(
+    detector: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    video, truth = moving
+    summary, records = run(video, Cascade(detector, None, TRACKED), tmp_path / "t.jsonl")
+    assert summary.processed == N_FRAMES
+    ids: dict[int, list[int | None]] = defaultdict(list)
+    for record, objects in zip(records, truth, strict=True):
+        for index, det in assign(record, objects).items():
+            ids[index].append(det["track_id"])
+    for index, seen in ids.items():
+        assert len(seen) >= N_FRAMES - 2, f"{NAMES[index]} found on {len(seen)} of {N_FRAMES} frames"
+        # ByteTrack confirms a track on its second frame; from then on the id never changes.
+        assert seen[0] is None or seen[0] == seen[1]
+        assert len(set(seen[1:])) == 1 and seen[1] is not None, (NAMES[index], seen)
+    assert len({seen[-1] for seen in ids.values()}) == len(NAMES)  # one id per object
+
+
+def classification_frames(records: list[dict]) -> dict[int, list[tuple[int, float]]]:
+    """Per track: (frame, box area) of every frame it is shown on, and the frames its label came from."""
+    shown: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for record in records:
+        for det in record["detections"]:
+            if det["track_id"] is not None:
+                shown[det["track_id"]].append((record["frame"], box_area(det["box"])))
+    return shown
+
+
+def test_reclassify_every_5_classifies_each_track_exactly_as_the_rule_allows(
+    detector: Runner, classifier: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    video, _ = moving
+    config = dataclasses.replace(TRACKED, top_k=50)  # no track waits for room in the batch
+    summary, records = run(video, Cascade(detector, classifier, config), tmp_path / "r.jsonl")
+    assert summary.classifier is not None and summary.classifier.mode == "tracked"
+    label_frames: dict[int, list[int]] = defaultdict(list)
+    votes: dict[int, list[int]] = defaultdict(list)
+    for record in records:
+        for det in record["detections"]:
+            tid, roi = det["track_id"], det["classifier"]
+            assert (roi is None) == (tid is None)  # every tracked box shows a label from its first tracked frame
+            if roi is not None and (not label_frames[tid] or label_frames[tid][-1] != roi["frame"]):
+                label_frames[tid].append(roi["frame"])
+                votes[tid].append(roi["votes"])
+    expected_total = grown = 0
+    for tid, seen in classification_frames(records).items():
+        # Replay the rule over the frames the track was shown on: first frame, then 5 frames after the last
+        # classification or as soon as the area reached 1.5x the area then.
+        expected, last_frame, last_area = [], None, 0.0
+        for frame, area in seen:
+            if last_frame is None or frame - last_frame >= 5 or area >= 1.5 * last_area:
+                grown += last_frame is not None and frame - last_frame < 5
+                expected.append(frame)
+                last_frame, last_area = frame, area
+        assert label_frames[tid] == expected, tid
+        assert votes[tid] == list(range(1, len(expected) + 1))  # the label averages every answer so far
+        expected_total += len(expected)
+    assert grown >= 1, "the growing square never triggered an early reclassification"
+    assert summary.classifier.rois == expected_total
+    assert summary.classifier.rois < sum(len(r["detections"]) for r in records) / 3  # far fewer than every box
+
+
+def test_still_object_shows_the_every_frame_label(
+    detector: Runner, classifier: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    video, truth = moving
+    every = CascadeConfig(conf=CONF, top_k=10)  # no tracking, every box of every frame
+    _, tracked = run(video, Cascade(detector, classifier, TRACKED), tmp_path / "a.jsonl")
+    _, each = run(video, Cascade(detector, classifier, every), tmp_path / "b.jsonl")
+    still = NAMES.index("triangle still")
+    every_score: dict[int, float] = {}
+    asked: list[int] = []  # frames the tracked run classified the still triangle on
+    compared = 0
+    for rec_t, rec_e, objects in zip(tracked, each, truth, strict=True):
+        t, e = assign(rec_t, objects).get(still), assign(rec_e, objects).get(still)
+        if e is not None:
+            every_score[rec_e["frame"]] = e["classifier"]["score"]
+        if t is None or e is None or t["classifier"] is None:
+            continue
+        assert t["box"] == e["box"]  # the detector sees the same still object the same way
+        assert t["classifier"]["name"] == e["classifier"]["name"]
+        if not asked or asked[-1] != t["classifier"]["frame"]:
+            asked.append(t["classifier"]["frame"])
+        # Its label is the mean of the answers it was given: each one the every-frame answer of that frame
+        # (the context around the triangle changes a little as the square in the lane above passes by).
+        expected = float(np.mean([every_score[f] for f in asked]))
+        assert t["classifier"]["score"] == pytest.approx(expected, abs=1e-5)
+        compared += 1
+    assert len(asked) >= 2
+    assert compared >= N_FRAMES - 2
+
+
+def test_files_classify_the_same_frames_whatever_the_classifier_speed(
+    detector: Runner, classifier: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    video, _ = moving
+    _, fast = run(video, Cascade(detector, classifier, TRACKED), tmp_path / "fast.jsonl")
+    slow_runner = SlowRunner(classifier, 0.05)
+    summary, slow = run(video, Cascade(detector, slow_runner, TRACKED), tmp_path / "slow.jsonl")
+    strip = ("timestamp", "timings_ms")
+    assert [{k: v for k, v in r.items() if k not in strip} for r in slow] == [
+        {k: v for k, v in r.items() if k not in strip} for r in fast
+    ]
+    assert summary.classifier is not None and summary.classifier.dropped_requests == 0
+    assert slow_runner.calls == summary.classifier.requests
+
+
+def test_slow_classifier_on_a_realtime_source_drops_requests_not_frames(
+    detector: Runner, classifier: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    video, _ = moving  # 100 FPS: frames arrive every 10 ms; the classifier takes 150 ms a call
+    slow_runner = SlowRunner(classifier, 0.15)
+    config = CascadeConfig(conf=CONF, track=TrackConfig(floor=0.05), reclassify=ReclassifyPolicy(every=1), queue_size=1)
+    summary, records = run(video, Cascade(detector, slow_runner, config), tmp_path / "rt.jsonl", realtime=True)
+    c = summary.classifier
+    assert c is not None and c.mode == "async"
+    assert c.dropped_requests > 0 and c.dropped_rois >= c.dropped_requests
+    assert c.requests == c.answered + c.dropped_requests + c.unfinished  # every request accounted for
+    assert slow_runner.calls == c.answered
+    # The detector handled every frame the source delivered except those a newer frame replaced.
+    assert summary.processed + summary.dropped == summary.frames_in == N_FRAMES
+    assert summary.processed > c.answered
+    assert len(records) == summary.processed
+    ages = [r["frame"] - d["classifier"]["frame"] for r in records for d in r["detections"] if d["classifier"]]
+    assert ages and max(ages) == c.label_age_max and min(ages) >= 0
