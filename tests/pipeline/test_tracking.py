@@ -19,7 +19,8 @@ from objectix_edge.data.moving_shapes import NAMES, MovingObject, moving_shapes
 from objectix_edge.models.checkpoint import save_checkpoint
 from objectix_edge.models.registry import create_model
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
-from objectix_edge.pipeline.loop import Pipeline
+from objectix_edge.pipeline.loop import LoopConfig, Pipeline
+from objectix_edge.pipeline.preprocess import preprocess_rois
 from objectix_edge.pipeline.sinks import JsonlSink
 from objectix_edge.pipeline.sources import VideoFileSource
 from objectix_edge.pipeline.stats import RunSummary
@@ -27,9 +28,9 @@ from objectix_edge.pipeline.track_labels import ReclassifyPolicy, box_area
 from objectix_edge.pipeline.tracking import TrackConfig
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.spec import Category
+from objectix_edge.spec import Category, RoiMode
 from tests.conftest import TINY_CLASSIFIER
-from tests.pipeline.media import iou, write_video
+from tests.pipeline.media import decode_all, iou, write_video
 
 N_FRAMES = 30
 CONF = 0.12  # the tiny test detector scores some shapes low; ByteTrack still sees boxes down to 0.05
@@ -220,3 +221,32 @@ def test_slow_classifier_on_a_realtime_source_drops_requests_not_frames(
     assert len(records) == summary.processed
     ages = [r["frame"] - d["classifier"]["frame"] for r in records for d in r["detections"] if d["classifier"]]
     assert ages and max(ages) == c.label_age_max and min(ages) >= 0
+
+
+def test_full_frame_and_mask_classifier_works_per_track(
+    detector: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    # ObjectiX's ROI mode: the whole frame plus the box mask, not a crop. The cascade only hands boxes over.
+    torch.manual_seed(0)
+    model = create_model("objectix-resnet50", categories=SHAPES, layers=(1, 1, 1, 1), max_side=160, imgsz=128)
+    assert model.spec.roi_mode == RoiMode.FULL_IMAGE
+    path = save_checkpoint(tmp_path / "objectix.pt", model)
+    video, _ = moving
+    frames = decode_all(video)
+    with open_runner(path) as objectix:
+        cascade = Cascade(detector, objectix, dataclasses.replace(TRACKED, top_k=50))
+        summary = Pipeline(VideoFileSource(video), cascade, [JsonlSink(tmp_path / "o.jsonl")], LoopConfig(8)).run()
+        records = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+        checked = 0
+        for record in records:
+            fresh = [d for d in record["detections"] if d["classifier"] and d["classifier"]["frame"] == record["frame"]]
+            fresh = [d for d in fresh if d["classifier"]["votes"] == 1]  # first answer: the label is that answer
+            if not fresh:
+                continue
+            feeds = preprocess_rois(frames[record["frame"]], [d["box"] for d in fresh], objectix.spec)
+            assert feeds["images"].shape[2:] == feeds["roi_mask"].shape[2:] == (120, 160)  # the full frame
+            logits = np.asarray(objectix.infer(feeds)["logits"])
+            for det, row in zip(fresh, logits, strict=True):
+                assert det["classifier"]["class_index"] == int(row.argmax())
+                checked += 1
+    assert checked >= 3 and summary.classifier is not None and summary.classifier.rois >= checked
