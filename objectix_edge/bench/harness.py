@@ -90,6 +90,8 @@ def make_feeds(runner: Runner, batch: int, seed: int = 0) -> dict[str, np.ndarra
     feeds: dict[str, np.ndarray] = {}
     for info in runner.inputs():
         shape = [batch if i == 0 and d == -1 else d for i, d in enumerate(info.shape)]
+        if runner.spec.dynamic_hw and len(shape) == 4:  # any-size model (ObjectiX): time it at its nominal size
+            shape[2:] = [s if s > 0 else n for s, n in zip(shape[2:], runner.spec.input_size, strict=True)]
         if any(d < 1 for d in shape):
             raise InputError(
                 f"{runner.describe()}: input {info.name!r} has dynamic non-batch dims {info.shape}; "

@@ -145,7 +145,11 @@ class CocoCalibReader:
     def iter_batches(self, on_image: Callable[[], None] | None = None) -> Iterator[dict[str, np.ndarray]]:
         pending: list[dict[str, np.ndarray]] = []
         for image in self.images:
-            pending.extend(image_feeds(image, self.spec, self.config.rois_per_image))
+            feeds = image_feeds(image, self.spec, self.config.rois_per_image)
+            if pending and feeds and _shapes(feeds[0]) != _shapes(pending[0]):
+                yield _stack(pending)  # an any-size model (ObjectiX): one batch holds one image size
+                pending = []
+            pending.extend(feeds)
             if on_image is not None:
                 on_image()
             while len(pending) >= self.config.batch_size:
@@ -156,6 +160,10 @@ class CocoCalibReader:
 
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         return self.iter_batches()
+
+
+def _shapes(sample: dict[str, np.ndarray]) -> list[tuple[int, ...]]:
+    return [v.shape for v in sample.values()]
 
 
 def _stack(samples: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
