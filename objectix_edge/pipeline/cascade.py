@@ -146,6 +146,7 @@ class Cascade:
         floor = self.config.conf if self.config.track is None else self.config.track.floor
         rows = to_original(raw[0], boxes[0], floor)
         rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K and the shown boxes are prefixes
+        t3 = time.perf_counter()
         track_ids: np.ndarray | None = None
         if self.tracker is not None:
             ids, closed = self.tracker.update(rows)
@@ -153,8 +154,8 @@ class Cascade:
             rows, track_ids = rows[shown], ids[shown]
             if self.second is not None:
                 self.second.forget(closed)
+            timings["track"] = (time.perf_counter() - t3) * 1e3
         detections = to_detections(rows, spec)
-        t3 = time.perf_counter()
         timings.update(preprocess=(t1 - t0) * 1e3, detector=(t2 - t1) * 1e3, postprocess=(t3 - t2) * 1e3)
         labels: list[RoiLabel | None] = [None] * len(detections)
         if self.second is not None:

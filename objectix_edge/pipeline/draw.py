@@ -14,6 +14,7 @@ HUD_STAGES = {
     "preprocess": "pre",
     "detector": "det",
     "postprocess": "post",
+    "track": "trk",
     "roi_crop": "roi",
     "classifier": "cls",
     "latency": "lat",

@@ -101,14 +101,20 @@ class VideoFileSource(FrameSource):
 
     ``realtime``: read it as a camera would: frames are delivered at the file's frame rate whatever the
     consumer's speed, and the source is ``live`` (the loop keeps the newest frame, and the classifier runs
-    asynchronously). ``loop``: start again at the end (frame indices keep counting), for soak runs.
+    asynchronously); ``pace_fps`` overrides the rate (a camera faster than the file's). ``loop``: start
+    again at the end (frame indices keep counting), for soak runs.
     """
 
-    def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, realtime: bool = False, loop: bool = False, pace_fps: float | None = None
+    ) -> None:
         super().__init__(str(path))
+        if pace_fps is not None and pace_fps <= 0:
+            raise InputError(f"{path}: pace must be a positive frame rate, got {pace_fps}")
         self.path = Path(path)
         self.live = realtime
         self.loop = loop
+        self.pace_fps = pace_fps
         self.passes = 0
         self._cap: cv2.VideoCapture | None = None
         self._fps = 0.0
@@ -151,7 +157,8 @@ class VideoFileSource(FrameSource):
             now = time.perf_counter()
             if self._due > now:
                 time.sleep(self._due - now)
-            self._due = max(self._due, now) + 1.0 / (self._fps if self._fps > 0 else 30.0)
+            rate = self.pace_fps or (self._fps if self._fps > 0 else 30.0)
+            self._due = max(self._due, now) + 1.0 / rate
             frame = new_frame(frame.index, frame.image, frame.media_time)  # stamped when delivered
         if self._offset:
             frame = Frame(frame.index + self._offset, frame.image, frame.timestamp, frame.captured_at, frame.media_time)

@@ -16,6 +16,7 @@ STAGE_ORDER = (
     "preprocess",
     "detector",
     "postprocess",
+    "track",
     "roi_crop",
     "classifier",
     "render",
