@@ -169,23 +169,29 @@ def time_cuda(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig)
     dev_feeds = {k: v.to(device) for k, v in pinned.items()}
     if not _takes_device_tensors(runner, dev_feeds):
         return _time_cuda_host_io(runner, feeds, config, device)
-    stream = torch.cuda.current_stream(device)
+    # Record the events on the stream the runner executes on. A runner with its own stream (TensorRT) is
+    # launched there without its host synchronization and output copy, so compute_ms is the engine alone;
+    # others (torch) run on the current stream.
+    own_stream = getattr(runner, "cuda_stream", None)
+    stream = own_stream if own_stream is not None else torch.cuda.current_stream(device)
+    launch = runner.enqueue if own_stream is not None else runner.infer  # type: ignore[attr-defined]
     # Pinned host buffers for the outputs, so the device→host copy is a real async DMA like the upload.
     host_out = {k: torch.empty(v.shape, dtype=v.dtype).pin_memory() for k, v in runner.infer(dev_feeds).items()}
 
     def step(events: list[Any] | None) -> None:
-        if events:
-            events[0].record(stream)
-        staged = {k: dev_feeds[k].copy_(v, non_blocking=True) for k, v in pinned.items()}
-        if events:
-            events[1].record(stream)
-        out = runner.infer(staged)
-        if events:
-            events[2].record(stream)
-        for name, value in out.items():
-            host_out[name].copy_(value, non_blocking=True)
-        if events:
-            events[3].record(stream)
+        with torch.cuda.stream(stream):  # copies and events on the runner's stream, in order with its work
+            if events:
+                events[0].record(stream)
+            staged = {k: dev_feeds[k].copy_(v, non_blocking=True) for k, v in pinned.items()}
+            if events:
+                events[1].record(stream)
+            out = launch(staged)
+            if events:
+                events[2].record(stream)
+            for name, value in out.items():
+                host_out[name].copy_(value, non_blocking=True)
+            if events:
+                events[3].record(stream)
 
     for _ in range(config.warmup):
         step(None)

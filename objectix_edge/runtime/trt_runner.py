@@ -79,7 +79,30 @@ class TrtRunner(Runner):
         if not self._context.set_tensor_address(name, address):
             raise ArtifactError(f"{self.describe()}: TensorRT refused the buffer of {name!r}; {REBUILD}")
 
+    @property
+    def cuda_stream(self) -> Any | None:
+        """The torch CUDA stream the engine executes on (None when the buffers are cuda-python's)."""
+        return self._io.stream if isinstance(self._io, _TorchIO) else None
+
+    def enqueue(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        """Launch the engine on ``cuda_stream`` and return at once, without synchronizing or copying.
+
+        Returns the output buffers themselves (device tensors, overwritten by the next call): work queued
+        on ``cuda_stream`` after this call sees the results. For CUDA-event timing, whose events must be
+        recorded on the stream the engine runs on; ``infer`` is the call for everything else.
+        """
+        if not isinstance(self._io, _TorchIO):
+            raise InputError(f"{self.describe()}: enqueue needs torch with CUDA (this runner uses cuda-python)")
+        self._check_feeds(feeds)
+        shapes, _ = self._launch(feeds)
+        return self._io.buffers(self._outputs, shapes)
+
     def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        shapes, as_numpy = self._launch(feeds)
+        return self._io.fetch(self._outputs, shapes, as_numpy)
+
+    def _launch(self, feeds: Mapping[str, Any]) -> tuple[dict[str, tuple[int, ...]], bool]:
+        """Bind inputs and outputs and enqueue the engine on the I/O stream; (output shapes, numpy feeds?)."""
         context = self._context
         self._io.activate()  # another runner may have made another GPU current
         as_numpy = any(isinstance(v, np.ndarray) for v in feeds.values())
@@ -96,7 +119,7 @@ class TrtRunner(Runner):
             self._bind(info.name, self._io.output_buffer(info, shapes[info.name]))
         if not context.execute_async_v3(self._io.stream_handle):
             raise ArtifactError(f"{self.describe()}: execute_async_v3 failed (see the TensorRT log); {REBUILD}")
-        return self._io.fetch(self._outputs, shapes, as_numpy)
+        return shapes, as_numpy
 
     def close(self) -> None:
         for name in ("_context", "_engine", "_runtime", "_io"):
@@ -151,6 +174,10 @@ class _TorchIO:
             buf = torch.empty(shape, dtype=dtype, device=self.device)
             self._outputs[info.name] = buf
         return int(buf.data_ptr())
+
+    def buffers(self, outputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+        """The output buffers as they are (no synchronization, no copy)."""
+        return {o.name: self._outputs[o.name] for o in outputs}
 
     def fetch(self, outputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]], as_numpy: bool) -> dict[str, Any]:
         self.stream.synchronize()
