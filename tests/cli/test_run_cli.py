@@ -149,6 +149,10 @@ def test_stream_that_drops_is_reconnected_and_run_as_a_live_source(
             ["--video", "{media}", "--classifier", "{detector}"],
             "is a detect model; --classifier needs an ROI classifier",
         ),
+        (["--video", "{media}", "--no-track", "--reclassify-every", "5"], "--reclassify-every 5 needs tracking"),
+        (["--video", "{media}", "--threads", "2,x"], "--threads 2,x: give DET or DET,CLS"),
+        (["--rtsp", "rtsp://x", "--realtime"], "--realtime and --loop read a video file"),
+        (["--video", "{media}", "--save", "{tmp}/o.mp4", "--segment-seconds", "-1"], "--segment-seconds must be"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(
