@@ -1,4 +1,8 @@
-"""Counters and per-stage timings of a run, shared by the loop's threads, and the final summary."""
+"""Counters and per-stage timings of a run, shared by the loop's threads, and the final summary.
+
+Memory stays flat on a run of days: each stage keeps its count, sum and maximum over the whole run and
+its last ``KEEP`` samples, from which the percentiles are taken.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+KEEP = 20_000  # samples per stage behind the percentiles (the most recent ones)
 
 # Order in which stages are shown (others follow alphabetically).
 STAGE_ORDER = (
@@ -27,7 +33,7 @@ STAGE_ORDER = (
 
 @dataclass(frozen=True)
 class StageSummary:
-    """Milliseconds of one stage over the run."""
+    """Milliseconds of one stage: count, mean and max over the run; p50/p95 over its last KEEP samples."""
 
     count: int
     mean_ms: float
@@ -68,7 +74,7 @@ class ClassifierStats:
         self.requests = self.answered = self.rois = 0
         self.dropped_requests = self.dropped_rois = self.unfinished = 0
         self.tracks_closed = 0
-        self.latency_ms: list[float] = []
+        self.latency_ms: collections.deque[float] = collections.deque(maxlen=KEEP)
         # Label ages are small integers: a histogram keeps memory flat on a run of days.
         self.label_ages: collections.Counter[int] = collections.Counter()
 
@@ -127,7 +133,7 @@ class RunStats:
         self.frames_in = 0
         self.processed = 0
         self.started = time.perf_counter()
-        self._samples: dict[str, list[float]] = collections.defaultdict(list)
+        self._samples: dict[str, Series] = collections.defaultdict(Series)
         self._recent: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 
@@ -162,7 +168,7 @@ class RunStats:
     def last_ms(self) -> dict[str, float]:
         """The latest sample of every stage, for the overlay."""
         with self._lock:
-            return {stage: samples[-1] for stage, samples in self._samples.items() if samples}
+            return {stage: series.recent[-1] for stage, series in self._samples.items() if series.recent}
 
     def summary(
         self,
@@ -175,7 +181,7 @@ class RunStats:
     ) -> RunSummary:
         elapsed = time.perf_counter() - self.started
         with self._lock:
-            stages = {name: _summarize(values) for name, values in self._samples.items() if values}
+            stages = {name: series.summary() for name, series in self._samples.items() if series.count}
             processed, frames_in = self.processed, self.frames_in
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
         ordered = dict(sorted(stages.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
@@ -194,7 +200,23 @@ class RunStats:
         )
 
 
-def _summarize(values: list[float]) -> StageSummary:
-    arr = np.asarray(values, dtype=np.float64)
-    p50, p95 = np.percentile(arr, [50, 95])
-    return StageSummary(len(arr), float(arr.mean()), float(p50), float(p95), float(arr.max()))
+class Series:
+    """One stage's samples: count, sum and max of all, and the last KEEP values."""
+
+    __slots__ = ("count", "max", "recent", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.max = float("-inf")
+        self.recent: collections.deque[float] = collections.deque(maxlen=KEEP)
+
+    def append(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        self.max = max(self.max, value)
+        self.recent.append(value)
+
+    def summary(self) -> StageSummary:
+        p50, p95 = np.percentile(np.asarray(self.recent, dtype=np.float64), [50, 95])
+        return StageSummary(self.count, self.total / self.count, float(p50), float(p95), self.max)
