@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import json
 import os
 import tempfile
 import threading
@@ -41,7 +42,7 @@ import cv2
 import numpy as np
 from vtest import fetch_vtest
 
-from objectix_edge.data.moving_shapes import moving_shapes
+from objectix_edge.data.moving_shapes import NAMES, moving_shapes
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.device_preprocess import on_cuda
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline
@@ -61,9 +62,13 @@ STAGES = ("capture", "preprocess", "detector", "postprocess", "track", "roi_crop
 WARMUP_FRAMES = 5
 
 
-def make_video(path: Path, frames: int, size: tuple[int, int] = (480, 640)) -> Path:
+SHAPES_VIDEO = "moving_shapes_640x480.avi"
+SHAPES_SIZE, SHAPES_SEED = (480, 640), 5
+
+
+def make_video(path: Path, frames: int, size: tuple[int, int] = SHAPES_SIZE) -> Path:
     """``frames`` frames of persistent moving shapes (``data/moving_shapes.py``) at 640×480, MJPG, 30 FPS."""
-    images, _ = moving_shapes(frames, size, seed=5)
+    images, _ = moving_shapes(frames, size, seed=SHAPES_SEED)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (size[1], size[0]))
     for image in images:
         writer.write(image)
@@ -98,6 +103,33 @@ def make_artifacts(out: Path) -> tuple[list[Path], list[Path]]:
             int8cpu = run_int8(fp32, config).files["int8cpu"]
         made.append([fp32, int8cpu])
     return made[0], made[1]
+
+
+def id_report(jsonl: Path, frames: int) -> str:
+    """Tracking on the moving-shapes video: per known object, frames its class's box was found (IoU >= 0.5)
+    and the distinct track ids it was shown with."""
+    _, truth = moving_shapes(frames, SHAPES_SIZE, seed=SHAPES_SEED)
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    parts = []
+    for index, name in enumerate(NAMES):
+        ids, found = set(), 0
+        for record, objects in zip(records, truth, strict=False):
+            obj = objects[index]
+            hits = [d for d in record["detections"] if d["category_id"] == obj.category_id]
+            best = max(hits, key=lambda d: _iou(d["box"], obj.box), default=None)
+            if best is not None and _iou(best["box"], obj.box) >= 0.5:
+                found += 1
+                if best["track_id"] is not None:
+                    ids.add(best["track_id"])
+        parts.append(f"{name}: found {found}/{len(records)}, {len(ids)} id(s)")
+    return "  tracking (tracked run): " + "; ".join(parts)
+
+
+def _iou(a: list[float] | tuple[float, ...], b: list[float] | tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
 
 
 def kth_score(detector: Runner, video: Path, k: int, frames: int = 10) -> float:
@@ -186,10 +218,13 @@ def bench_video(name: str, video: Path, det: Runner, cls: Runner, args: argparse
         for _ in range(WARMUP_FRAMES):
             cascade(frame)
     pace = args.realtime_fps
+    notes: list[str] = []
     for _ in range(args.rounds):
         for c in (c for c in configs if not c.realtime):
             cascade = Cascade(det, cls if c.classified else None, c.cascade)  # fresh tracks every run
             runs[c.label].append(run_once(video, cascade, None, args, workdir))
+            if c is configs[2] and video.name == SHAPES_VIDEO:
+                notes.append(id_report(workdir / "run.jsonl", args.frames))
         if not pace:  # faster than even the detector alone: 1.5x its rate on the file
             pace = 1.5 * runs[configs[0].label][0].fps
         for c in (c for c in configs if c.realtime):
@@ -210,6 +245,8 @@ def bench_video(name: str, video: Path, det: Runner, cls: Runner, args: argparse
         print_row(c.label, results[c.label], every_box if c.classified else None)
     for c in configs:
         print_stages(c.label, results[c.label])
+    for note in notes[:1]:
+        print(note)
     tracked, rt_det, rt_cas = (results[c.label] for c in (configs[2], configs[3], configs[4]))
     age95 = rt_cas.classifier.label_age_p95 if rt_cas.classifier else float("nan")
     print(
@@ -290,7 +327,7 @@ def main() -> None:
         which = args.videos or ("both" if classifiers else "shapes")
         videos: dict[str, Path] = {}
         if which in ("both", "shapes"):
-            videos["moving shapes 640x480"] = args.video or make_video(workdir / "bench_640x480.avi", args.frames)
+            videos["moving shapes 640x480"] = args.video or make_video(workdir / SHAPES_VIDEO, args.frames)
         if which in ("both", "vtest"):
             videos["vtest.avi"] = fetch_vtest(args.vtest)
         if not classifiers:
