@@ -25,7 +25,7 @@ from objectix_edge.pipeline.sinks import JsonlSink
 from objectix_edge.pipeline.sources import VideoFileSource
 from objectix_edge.pipeline.stats import RunSummary
 from objectix_edge.pipeline.track_labels import ReclassifyPolicy, box_area
-from objectix_edge.pipeline.tracking import TrackConfig
+from objectix_edge.pipeline.tracking import TrackConfig, Tracker
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import Category, RoiMode
@@ -250,3 +250,21 @@ def test_full_frame_and_mask_classifier_works_per_track(
                 assert det["classifier"]["class_index"] == int(row.argmax())
                 checked += 1
     assert checked >= 3 and summary.classifier is not None and summary.classifier.rois >= checked
+
+
+@pytest.mark.parametrize("buffer", [0, 3])
+def test_a_track_that_leaves_is_closed_after_the_buffer_and_a_low_score_box_keeps_it(buffer: int) -> None:
+    tracker = Tracker(TrackConfig(floor=0.05, buffer=buffer), conf=0.3)
+    stay = [10.0, 10.0, 40.0, 40.0, 0.9, 0.0]
+    ids_seen, closed_at = [], {}
+    for f in range(12):
+        leaving = [100.0 + 2 * f, 50.0, 130.0 + 2 * f, 80.0, 0.1 if f == 3 else 0.8, 1.0]  # one low-score frame
+        rows = np.array([stay, leaving] if f < 6 else [stay], dtype=np.float32)
+        ids, closed = tracker.update(rows)
+        ids_seen.append(ids.tolist())
+        for tid in closed:
+            closed_at[tid] = f
+    assert ids_seen[0] == [-1, -1] and all(ids == [0, 1] for ids in ids_seen[1:6])  # kept through the 0.1 box
+    assert all(ids == [0] for ids in ids_seen[6:])
+    assert closed_at == {1: 5 + buffer + 1}  # unmatched from frame 6: closed once the buffer is exceeded
+    assert tracker.active == 1 and tracker.closed == 1
