@@ -114,6 +114,19 @@ def test_truncated_video_ends_with_a_clear_error_and_a_complete_jsonl(
     assert [r["frame"] for r in read_jsonl(tmp_path / "cut.jsonl")] == list(range(good))
 
 
+def test_loop_starts_the_video_again_and_keeps_counting_frames(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], tmp_path: Path
+) -> None:
+    result = invoke(
+        "--video", media[0], "--loop", "--detector", artifacts[0], "--max-frames", "25", "--jsonl", tmp_path / "l.jsonl"
+    )
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "l.jsonl")
+    assert [r["frame"] for r in records] == list(range(25))
+    # The second pass decodes the same pixels: the same detections.
+    assert [d["box"] for d in records[12]["detections"]] == [d["box"] for d in records[2]["detections"]]
+
+
 def test_missing_camera_exits_1_with_one_line(artifacts: tuple[Path, Path]) -> None:
     result = invoke("--camera", "93", "--detector", artifacts[0], "--headless")
     assert result.exit_code == 1

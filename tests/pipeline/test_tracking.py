@@ -19,6 +19,7 @@ from objectix_edge.data.moving_shapes import NAMES, MovingObject, moving_shapes
 from objectix_edge.models.checkpoint import save_checkpoint
 from objectix_edge.models.registry import create_model
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.draw import draw_overlay, label_text
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline
 from objectix_edge.pipeline.preprocess import preprocess_rois
 from objectix_edge.pipeline.sinks import JsonlSink
@@ -268,3 +269,14 @@ def test_a_track_that_leaves_is_closed_after_the_buffer_and_a_low_score_box_keep
     assert all(ids == [0] for ids in ids_seen[6:])
     assert closed_at == {1: 5 + buffer + 1}  # unmatched from frame 6: closed once the buffer is exceeded
     assert tracker.active == 1 and tracker.closed == 1
+
+
+def test_overlay_shows_the_track_id(detector: Runner, moving: tuple[Path, list[list[MovingObject]]]) -> None:
+    frames = decode_all(moving[0])
+    cascade = Cascade(detector, None, TRACKED)
+    cascade(frames[0])
+    tracked = [d for d in cascade(frames[1]).detections if d.track_id is not None]
+    assert tracked, "no track confirmed on the second frame"
+    assert label_text(tracked[0]).startswith(f"#{tracked[0].track_id} {tracked[0].detection.name}")
+    drawn = draw_overlay(frames[1], tracked, "FPS 1.0")
+    assert not np.array_equal(drawn, frames[1])
