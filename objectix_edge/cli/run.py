@@ -115,7 +115,7 @@ def run(
     images: Path | None = typer.Option(None, "--images", help="Folder of images: every image, in name order."),
     detector: Path = typer.Option(..., "--detector", help="Detector artifact: .pt checkpoint, .onnx file or .engine."),
     classifier: Path | None = typer.Option(
-        None, "--classifier", help="ROI classifier artifact run on the top-K boxes of each frame."
+        None, "--classifier", help="ROI classifier artifact: classifies tracks when due, at most --top-k boxes a frame."
     ),
     show: bool = typer.Option(
         False, "--show/--headless", help="Open a window (q or Esc quits) or run without a display."
