@@ -19,7 +19,6 @@ EXIT_INTERRUPTED = 130  # the shell convention for a run ended by Ctrl-C
 # Measured with benchmarks/run_fps.py (README, "End-to-end camera loop"): every 10 frames keeps the INT8
 # cascade near the detector's own rate while a label is at most a third of a second old at 30 FPS.
 DEFAULT_RECLASSIFY_EVERY = 10
-LIVE_SEGMENT_S = 300.0  # live video is saved in 5-minute closed segments unless --segment-seconds says otherwise
 
 
 def notify(message: str) -> None:
@@ -134,10 +133,8 @@ def run(
     track: bool = typer.Option(
         True, "--track/--no-track", help="Track objects across frames (ByteTrack) and classify per track."
     ),
-    track_floor: float | None = typer.Option(
-        None,
-        "--track-floor",
-        help="Lowest score the tracker sees (ByteTrack's low-score boxes); default min(0.1, --conf).",
+    track_floor: float = typer.Option(
+        0.1, "--track-floor", help="Lowest score the tracker sees (ByteTrack's low-score boxes); at most --conf."
     ),
     track_buffer: int = typer.Option(30, "--track-buffer", help="Frames a lost track is kept before it is closed."),
     reclassify_every: int = typer.Option(
@@ -176,13 +173,9 @@ def run(
         raise InputError(f"{save}: --save would overwrite the input images; save to another folder")
     det_threads, cls_threads = parse_threads(threads)
     source = make_source(camera, video, rtsp, images, realtime, loop)
-    if segment_seconds is None:
-        segment_s = LIVE_SEGMENT_S if source.live else None
-    else:
-        segment_s = segment_seconds if segment_seconds > 0 else None
-        if segment_seconds < 0:
-            raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {segment_seconds}")
-    tracking = TrackConfig(floor=min(0.1, conf) if track_floor is None else track_floor, buffer=track_buffer)
+    if segment_seconds is not None and segment_seconds < 0:
+        raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {segment_seconds}")
+    tracking = TrackConfig(floor=track_floor, buffer=track_buffer)
     config = RunConfig(
         detector=detector,
         classifier=classifier,
@@ -199,7 +192,7 @@ def run(
         device=device,
         threads=det_threads,
         classifier_threads=cls_threads,
-        segment_s=segment_s,
+        segment_s=segment_seconds,
     )
     try:
         summary = run_pipeline(source, config, notify=notify)

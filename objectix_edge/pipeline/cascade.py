@@ -61,8 +61,6 @@ class CascadeConfig:
                 f"--reclassify-every {self.reclassify.every} needs tracking (objects have no identity across frames "
                 "without it); drop --no-track or use --reclassify-every 1"
             )
-        if self.track is not None and self.track.floor > self.conf:
-            raise InputError(f"--track-floor {self.track.floor} is above --conf {self.conf}; use a floor below it")
         if self.queue_size < 1:
             raise InputError(f"classifier queue size must be at least 1, got {self.queue_size}")
 
@@ -143,7 +141,7 @@ class Cascade:
         t1 = time.perf_counter()
         raw = as_numpy(self.detector.infer({spec.input_names[0]: batch})[spec.output_names[0]])
         t2 = time.perf_counter()
-        floor = self.config.conf if self.config.track is None else self.config.track.floor
+        floor = self.config.conf if self.config.track is None else min(self.config.track.floor, self.config.conf)
         rows = to_original(raw[0], boxes[0], floor)
         rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K and the shown boxes are prefixes
         t3 = time.perf_counter()

@@ -18,6 +18,8 @@ from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
 from objectix_edge.pipeline.stats import RunSummary
 
+LIVE_SEGMENT_S = 300.0
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -25,7 +27,9 @@ class RunConfig:
 
     ``threads``: intra-op threads of the detector; ``classifier_threads``: of the classifier (None: the
     same), so two ONNX Runtime sessions running side by side need not oversubscribe the cores.
-    ``segment_s``: write ``--save`` video in closed segments of this many seconds (None: one file).
+    ``segment_s``: write ``--save`` video in closed segments of this many seconds; None: LIVE_SEGMENT_S on
+    live sources (a camera loop runs for days: a crash loses at most one segment), one file otherwise;
+    0: one file always.
     """
 
     detector: Path
@@ -74,7 +78,8 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
         # The JSONL sink creates its file at once: build it last, after the others validated their options.
         if config.save is not None:
-            add(save_sink(config.save, source.fps, config.segment_s))
+            segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
+            add(save_sink(config.save, source.fps, segment_s or None))
         if config.show:
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:

@@ -24,7 +24,8 @@ from objectix_edge.errors import InputError
 
 @dataclass(frozen=True)
 class TrackConfig:
-    """``floor``: lowest score the tracker sees; ``buffer``: frames a lost track is kept before it closes;
+    """``floor``: lowest score the tracker sees (capped at the cascade's ``conf``); ``buffer``: frames a lost
+    track is kept before it closes;
     ``min_iou``: least overlap of a box with a track's predicted box to continue it."""
 
     floor: float = 0.1
