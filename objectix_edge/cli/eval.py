@@ -1,4 +1,5 @@
-"""``objx-edge eval``: COCO mAP for a detector, the five classification figures for an ROI classifier."""
+"""``objx-edge eval``: COCO mAP for a detector; accuracy, per-class P/R/F1 and a confusion matrix for classifiers
+(plus ObjectiX's own five figures for ObjectiX models)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def eval(  # noqa: A001 - the command is called eval
     batch: int = typer.Option(8, "--batch", help="Images (detector) or ROIs (classifier) per inference call."),
     conf: float = typer.Option(0.001, "--conf", help="Detector: minimum score kept (COCO practice: 0.001)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    roi_mask: str = typer.Option(
+        "box", "--roi-mask", help="ROI classifiers: box, or segmentation (annToMask; full-image models as ObjectiX)."
+    ),
+    per_class_images: int = typer.Option(
+        0, "--per-class-images", help="ROI classifiers: only the first N images of each class (ObjectiX: N = 2)."
+    ),
 ) -> None:
     """Evaluate a model on a COCO folder: detector → mAP@[.5:.95], AP50, AP75, AR@100 (pycocotools);
     classifier → per-class and mean class accuracy, accuracy, image-level accuracy, macro precision/recall/F1.
@@ -43,6 +50,8 @@ def eval(  # noqa: A001 - the command is called eval
         json_out=json_out,
         save_detections=save_detections,
         confusion_png=confusion_png,
+        roi_mask=roi_mask,
+        per_class_images=per_class_images,
     )
     table = Table(title=escape(f"{report['model']} on {ann.name}: {report['backend']}"), show_header=False)
     for key, value in report["figures"].items():
@@ -50,9 +59,13 @@ def eval(  # noqa: A001 - the command is called eval
             table.add_row(key, f"{value:.4f}")
         elif isinstance(value, int):
             table.add_row(key, str(value))
-        elif key == "per_class_accuracy":
+        elif key.startswith("per_class_"):
+            what = key.removeprefix("per_class_")
             for name, acc in value.items():
-                table.add_row(escape(f"accuracy [{name}]"), f"{acc:.4f}")
+                table.add_row(escape(f"{what} [{name}]"), f"{acc:.4f}")
+        elif key == "objectix":
+            for name, figure in value.items():
+                table.add_row(escape(f"ObjectiX: {name}"), f"{figure:.4f}")
     console.print(table)
     for name, path in report["written"].items():
         console.print(f"[green]wrote[/green] {name}: {escape(str(path))}")

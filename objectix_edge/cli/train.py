@@ -1,4 +1,4 @@
-"""``objx-edge train``: train mobilenet-det or resnet50-roi on a COCO folder (single process or torchrun DDP)."""
+"""``objx-edge train``: train or fine-tune a registered model on a COCO folder (single process or torchrun DDP)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def parse_model_args(items: list[str]) -> dict[str, Any]:
 
 
 def train(
-    model: str = typer.Option(..., "--model", help="Model name: mobilenet-det or resnet50-roi."),
+    model: str = typer.Option(
+        ..., "--model", help="Model name: mobilenet-det, resnet50-roi, resnet50-cls, objectix-resnet50."
+    ),
     data: Path = typer.Option(..., "--data", help="Folder with the training images."),
     ann: Path = typer.Option(..., "--ann", help="COCO instances JSON of the training images."),
     out: Path = typer.Option(..., "--out", help="Output folder: last.pt, best.pt, step-*.pt, metrics.csv."),
@@ -64,11 +66,17 @@ def train(
         "auto", "--device", help="auto, cpu, cuda or cuda:N (under torchrun: LOCAL_RANK's GPU)."
     ),
     freeze_until: str | None = typer.Option(
-        None, "--freeze-until", help="resnet50-roi: freeze layers before this one (e.g. layer3)."
+        None,
+        "--freeze-until",
+        help="resnet50-roi/-cls, objectix-resnet50: freeze layers before this one (e.g. layer3).",
     ),
     pretrained: Path | None = typer.Option(
         None, "--pretrained", help="Local torchvision resnet50-*.pth for the backbone."
     ),
+    init_from: Path | None = typer.Option(
+        None, "--init-from", help="Fine-tune the weights of this checkpoint (e.g. one made by objx-edge import)."
+    ),
+    head: str | None = typer.Option(None, "--head", help="resnet50-cls head: linear or mlp:HIDDEN (e.g. mlp:256)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Train a model on a COCO folder: AdamW, cosine/plateau, checkpoints, exact --resume, early stop, metrics CSV.
@@ -84,6 +92,11 @@ def train(
         sched = Schedule(schedule)
     except ValueError:
         raise InputError(f"--schedule {schedule!r}: choose cosine or plateau") from None
+    model_kwargs = parse_model_args(model_arg)
+    if head is not None:
+        from objectix_edge.models.resnet50_cls import parse_head
+
+        model_kwargs["hidden"] = parse_head(head)
     cfg = TrainConfig(
         model=model,
         data=data,
@@ -97,7 +110,7 @@ def train(
         weight_decay=weight_decay,
         imgsz=imgsz,
         categories=tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else None,
-        model_kwargs=parse_model_args(model_arg),
+        model_kwargs=model_kwargs,
         schedule=sched,
         warmup_steps=warmup,
         save_every=save_every,
@@ -109,6 +122,7 @@ def train(
         device=device,
         freeze_until=freeze_until,
         pretrained=pretrained,
+        init_from=init_from,
         progress=progress,
     )
     result = run_training(cfg)

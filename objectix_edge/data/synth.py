@@ -60,13 +60,17 @@ def _colour(rng: np.random.Generator, img: np.ndarray, x: int, y: int, s: int) -
     return int(c[0]), int(c[1]), int(c[2])
 
 
-def _one_image(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, list[tuple[int, tuple[float, ...]]]]:
-    img = _background(rng, h, w)
+def _one_image(
+    rng: np.random.Generator, h: int, w: int, per_image: tuple[int, int] = (2, 5)
+) -> tuple[np.ndarray, list[tuple[int, tuple[float, ...]]]]:
+    single = per_image == (1, 1)  # one shape per image (whole-image classification): large, on a plain background
+    img = np.full((h, w, 3), rng.integers(0, 256, size=3), np.uint8) if single else _background(rng, h, w)
     objects: list[tuple[int, tuple[float, ...]]] = []
     short = min(h, w)
-    for _ in range(int(rng.integers(2, 6))):
+    low, high = (short * 2 // 5, short * 4 // 5) if single else (max(8, short // 10), max(9, short * 2 // 5))
+    for _ in range(int(rng.integers(per_image[0], per_image[1] + 1))):
         for _attempt in range(30):
-            s = int(rng.integers(max(8, short // 10), max(9, short * 2 // 5)))
+            s = int(rng.integers(low, high))
             x, y = int(rng.integers(0, w - s)), int(rng.integers(0, h - s))
             if all(_apart((x, y, s, s), box) for _, box in objects):
                 cat = int(rng.integers(1, 4))
@@ -75,7 +79,9 @@ def _one_image(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, li
     return img, objects
 
 
-def synth_coco_dict(num_images: int, seed: int, image_size: tuple[int, int]) -> tuple[dict, list[np.ndarray]]:
+def synth_coco_dict(
+    num_images: int, seed: int, image_size: tuple[int, int], per_image: tuple[int, int] = (2, 5)
+) -> tuple[dict, list[np.ndarray]]:
     """Build the instances dict and the BGR images in memory."""
     h, w = image_size
     rng = np.random.default_rng(seed)
@@ -83,7 +89,7 @@ def synth_coco_dict(num_images: int, seed: int, image_size: tuple[int, int]) -> 
     annotations: list[dict[str, Any]] = []
     arrays: list[np.ndarray] = []
     for i in range(num_images):
-        img, objects = _one_image(rng, h, w)
+        img, objects = _one_image(rng, h, w, per_image)
         image_id = i + 1
         images.append(
             {"id": image_id, "file_name": f"{seed:04d}_{image_id:06d}.jpg", "height": h, "width": w, "license": 0}
@@ -112,7 +118,11 @@ def synth_coco_dict(num_images: int, seed: int, image_size: tuple[int, int]) -> 
 
 
 def write_synthetic_coco(
-    out_dir: str | Path, num_images: int, seed: int = 0, image_size: tuple[int, int] = (240, 320)
+    out_dir: str | Path,
+    num_images: int,
+    seed: int = 0,
+    image_size: tuple[int, int] = (240, 320),
+    per_image: tuple[int, int] = (2, 5),
 ) -> tuple[Path, Path]:
     """Write ``out_dir/images/*.jpg`` and ``out_dir/annotations/instances.json``; returns both paths."""
     if num_images < 1:
@@ -121,7 +131,7 @@ def write_synthetic_coco(
         raise InputError(f"{out_dir}: image size {image_size} is too small; use at least 64x64")
     out = Path(out_dir)
     images_dir, ann_path = out / "images", out / "annotations" / "instances.json"
-    data, arrays = synth_coco_dict(num_images, seed, image_size)
+    data, arrays = synth_coco_dict(num_images, seed, image_size, per_image)
     images_dir.mkdir(parents=True, exist_ok=True)
     for record, img in zip(data["images"], arrays, strict=True):
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])

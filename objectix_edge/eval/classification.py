@@ -1,10 +1,11 @@
-"""ROI classifier evaluation: the five ObjectiX figures plus a confusion matrix (and its PNG).
+"""Classifier evaluation (ROI and whole-image): standard figures, ObjectiX's own five, a confusion matrix PNG.
 
-Definitions (rows of the confusion matrix are true classes, columns predictions):
-- per-class accuracy: correct / support of each true class (its recall);
+Standard definitions (rows of the confusion matrix are true classes, columns predictions):
+- per-class accuracy: correct / support of each true class (its recall); per-class precision and F1;
 - mean class accuracy: mean of per-class accuracy over classes with support;
-- accuracy: correct / all ROIs (top-1);
-- image-level accuracy: fraction of images whose ROIs are all classified correctly;
+- accuracy: correct / all samples (top-1);
+- images_all_rois_correct: fraction of images whose ROIs are all classified correctly (this is *not*
+  ObjectiX's "Mean Accuracy Images", which is ΣTP / Σsamples: see ``objectix_figures``);
 - macro precision / recall / F1: unweighted means over classes seen in truth or predictions,
   a class never predicted counting precision 0 (as scikit-learn's zero_division=0).
 """
@@ -19,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource, load_coco, read_image
+from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path
-from objectix_edge.pipeline.preprocess import preprocess_rois
+from objectix_edge.pipeline.preprocess import preprocess_image, preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
+from objectix_edge.spec import ModelSpec, RoiMode
 
 
 @dataclass(frozen=True)
@@ -31,20 +34,25 @@ class ClassificationMetrics:
     per_class_accuracy: tuple[float, ...]
     mean_class_accuracy: float
     accuracy: float
-    image_accuracy: float
+    images_all_rois_correct: float
     precision: float
     recall: float
     f1: float
     confusion: np.ndarray
     samples: int
+    per_class_precision: tuple[float, ...] = ()
+    per_class_f1: tuple[float, ...] = ()
 
     def as_dict(self, names: Sequence[str] | None = None) -> dict[str, Any]:
         names = list(names) if names else [str(i) for i in range(len(self.per_class_accuracy))]
         return {
             "per_class_accuracy": dict(zip(names, self.per_class_accuracy, strict=True)),
             "mean_class_accuracy": self.mean_class_accuracy,
+            "per_class_precision": dict(zip(names, self.per_class_precision, strict=True)),
+            "per_class_recall": dict(zip(names, self.per_class_accuracy, strict=True)),
+            "per_class_f1": dict(zip(names, self.per_class_f1, strict=True)),
             "accuracy": self.accuracy,
-            "image_accuracy": self.image_accuracy,
+            "images_all_rois_correct": self.images_all_rois_correct,
             "precision": self.precision,
             "recall": self.recall,
             "f1": self.f1,
@@ -91,55 +99,159 @@ def classification_metrics(
         per_class_accuracy=tuple(float(v) for v in per_class),
         mean_class_accuracy=float(per_class[support > 0].mean()) if (support > 0).any() else 0.0,
         accuracy=float(correct.mean()) if len(t) else 0.0,
-        image_accuracy=image_acc,
+        images_all_rois_correct=image_acc,
         precision=float(precision[seen].mean()) if seen.any() else 0.0,
         recall=float(per_class[seen].mean()) if seen.any() else 0.0,
         f1=float(f1[seen].mean()) if seen.any() else 0.0,
         confusion=conf,
         samples=int(len(t)),
+        per_class_precision=tuple(float(v) for v in precision),
+        per_class_f1=tuple(float(v) for v in f1),
     )
 
 
-def predict_source_rois(runner: Runner, source: CocoSource, batch: int = 32) -> RoiPredictions:
-    """Classify every non-crowd ground-truth box whose category the model knows."""
+OBJECTIX_FIGURES = (
+    "Mean Accuracy All Class Average",
+    "Mean Accuracy Images",
+    "Mean Precision",
+    "Mean Recall",
+    "Mean F1 Score",
+)
+
+
+def objectix_figures(
+    y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, num_classes: int
+) -> dict[str, float]:
+    """The ObjectiX project's five figures, under its names and definitions (classes in ``num_classes + 1``
+    slots, the last spare). Per slot c from top-1: accuracy_c = TP/(TP+FP+FN); "Mean Accuracy All Class
+    Average" = mean of accuracy_c over all slots × (slots / slots with samples); "Mean Accuracy Images" =
+    ΣTP / Σsamples; "Mean Precision" / "Mean Recall" / "Mean F1 Score" = means over all slots of
+    TP/(TP+FP), TP/(TP+FN), 2PR/(P+R), a slot without samples counting 0."""
+    slots = num_classes + 1
+    t, p = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    tp = np.bincount(t[t == p], minlength=slots).astype(np.float64)
+    samples = np.bincount(t, minlength=slots).astype(np.float64)
+    predicted = np.bincount(p, minlength=slots).astype(np.float64)
+    fp, fn = predicted - tp, samples - tp
+    has = samples > 0
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        return np.divide(num, den, out=np.zeros(slots), where=(den > 0) & has)
+
+    acc = ratio(tp, tp + fp + fn)
+    prec, rec = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    f1 = ratio(2 * prec * rec, prec + rec)
+    with_samples = int(has.sum())
+    values = (
+        float(acc.mean() * slots / with_samples) if with_samples else 0.0,
+        float(tp.sum() / samples.sum()) if samples.sum() else 0.0,
+        float(prec.mean()),
+        float(rec.mean()),
+        float(f1.mean()),
+    )
+    return dict(zip(OBJECTIX_FIGURES, values, strict=True))
+
+
+def _image_rois(
+    source: CocoSource, image_id: int, label_of: dict[int, int], roi_mask: str, spec: ModelSpec
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """One image's ROIs the model knows (non-crowd, box ≥ 1 px) → (feeds, labels in the model's order).
+
+    ``roi_mask="segmentation"`` gives a full-image model each instance's mask (pycocotools ``annToMask``,
+    as ObjectiX evaluated); ``"box"`` the box rectangle."""
+    anns = [
+        a
+        for a in source.coco.imgToAnns.get(image_id, [])
+        if not a.get("iscrowd", 0) and a["category_id"] in label_of and min(float(v) for v in a["bbox"][2:]) >= 1
+    ]
+    labels = [label_of[a["category_id"]] for a in anns]
+    image = read_image(source.image_path(image_id)) if anns else None
+    if image is None:
+        return {}, []
+    if roi_mask == "segmentation" and spec.roi_mode == RoiMode.FULL_IMAGE:
+        masks = [source.coco.annToMask(a) for a in anns]
+        return preprocess_masked(image, masks, spec), labels
+    boxes = np.asarray([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)], np.float32)
+    return preprocess_rois(image, boxes, spec), labels
+
+
+def first_images_per_class(source: CocoSource, per_class: int) -> dict[int, set[int]]:
+    """ObjectiX's protocol: per category, the first ``per_class`` images of ``getImgIds(catIds=[c])``."""
+    return {c.id: set(source.coco.getImgIds(catIds=[c.id])[:per_class]) for c in source.categories}
+
+
+def predict_source_rois(
+    runner: Runner, source: CocoSource, batch: int = 32, roi_mask: str = "box", per_class_images: int = 0
+) -> RoiPredictions:
+    """Classify every non-crowd ground-truth ROI whose category the model knows (``per_class_images`` > 0:
+    only the instances of class c in the first N images of c, ObjectiX's protocol)."""
+    if roi_mask not in ("box", "segmentation"):
+        raise InputError(f"--roi-mask {roi_mask!r}: choose box or segmentation")
     spec = runner.spec
-    label_of = {c.id: i for i, c in enumerate(spec.categories)}
-    src_ids = [c.id for c in source.categories]
+    model_label = {c.id: i for i, c in enumerate(spec.categories)}
+    chosen = first_images_per_class(source, per_class_images) if per_class_images > 0 else None
     fixed = runner.inputs()[0].shape[0]
     size = fixed if fixed > 0 else max(1, batch)
+    dtypes = {i.name: i.dtype for i in runner.inputs()}
     y_true: list[int] = []
     y_pred: list[int] = []
     image_ids: list[int] = []
-    pending: dict[str, list[np.ndarray]] = {"images": [], "roi_mask": []}
+    pending: dict[str, list[np.ndarray]] = {name: [] for name in spec.input_names}
 
     def flush() -> None:
-        if not pending["images"]:
+        if not pending[spec.input_names[0]]:
             return
         feeds = {k: np.stack(v) for k, v in pending.items()}
-        n = len(feeds["images"])
+        n = len(feeds[spec.input_names[0]])
         if fixed > 0 and n < fixed:
             feeds = {k: np.concatenate([v, np.zeros((fixed - n, *v.shape[1:]), v.dtype)]) for k, v in feeds.items()}
-        dtypes = {i.name: i.dtype for i in runner.inputs()}
         logits = np.asarray(runner.infer({k: v.astype(dtypes[k]) for k, v in feeds.items()})[spec.output_names[0]])
         y_pred.extend(int(v) for v in logits[:n].argmax(1))
-        pending["images"].clear()
-        pending["roi_mask"].clear()
+        for v in pending.values():
+            v.clear()
 
-    for image_id in source.image_ids:
-        t = source.targets(image_id)
-        keep = [k for k, lab in enumerate(t.labels) if src_ids[int(lab)] in label_of]
-        if not keep:
-            continue
-        rois = preprocess_rois(read_image(t.path), t.boxes[keep], spec)
-        for k, j in enumerate(keep):
-            pending["images"].append(rois["images"][k])
-            pending["roi_mask"].append(rois["roi_mask"][k])
-            y_true.append(label_of[src_ids[int(t.labels[j])]])
+    wanted = [i for i in source.image_ids if chosen is None or any(i in ids for ids in chosen.values())]
+    for image_id in wanted:
+        known = {c.id: model_label[c.id] for c in source.categories if c.id in model_label}
+        if chosen is not None:  # only the classes whose first N images include this one
+            known = {cid: lab for cid, lab in known.items() if image_id in chosen.get(cid, set())}
+        feeds, labels = _image_rois(source, image_id, known, roi_mask, spec)
+        for k, label in enumerate(labels):
+            sample = {name: feeds[name][k] for name in spec.input_names}
+            first = pending[spec.input_names[0]]
+            if first and first[0].shape != sample[spec.input_names[0]].shape:
+                flush()  # a full-image model: one batch holds one image size
+            for name in spec.input_names:
+                pending[name].append(sample[name])
+            y_true.append(label)
             image_ids.append(image_id)
-            if len(pending["images"]) == size:
+            if len(pending[spec.input_names[0]]) == size:
                 flush()
     flush()
     return RoiPredictions(np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64), np.asarray(image_ids, np.int64))
+
+
+def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -> RoiPredictions:
+    """A whole-image classifier on the images whose annotations are all of one of its categories."""
+    from objectix_edge.data.classify import single_category_images
+
+    spec = runner.spec
+    model_label = {c.id: i for i, c in enumerate(spec.categories)}
+    samples = [(i, model_label.get(source.categories[lab].id)) for i, lab in single_category_images(source)]
+    samples = [(i, lab) for i, lab in samples if lab is not None]
+    y_pred: list[int] = []
+    for start in range(0, len(samples), max(1, batch)):
+        part = samples[start : start + max(1, batch)]
+        x = np.stack([preprocess_image(read_image(source.image_path(i)), spec)[0] for i, _ in part])
+        logits = np.asarray(runner.infer({spec.input_names[0]: x})[spec.output_names[0]])
+        y_pred.extend(int(v) for v in logits.argmax(1))
+    ids = np.asarray([i for i, _ in samples], np.int64)
+    return RoiPredictions(np.asarray([lab for _, lab in samples], np.int64), np.asarray(y_pred, np.int64), ids)
+
+
+def evaluate_image_classifier(runner: Runner, source: CocoSource, batch: int = 32) -> ClassificationMetrics:
+    preds = predict_source_images(runner, source, batch)
+    return classification_metrics(preds.y_true, preds.y_pred, runner.spec.num_classes, preds.image_ids)
 
 
 def predict_rois(runner: Runner, images_dir: str | Path, ann_file: str | Path, batch: int = 32) -> RoiPredictions:
@@ -147,8 +259,10 @@ def predict_rois(runner: Runner, images_dir: str | Path, ann_file: str | Path, b
     return predict_source_rois(runner, load_coco(images_dir, ann_file), batch)
 
 
-def evaluate_classifier(runner: Runner, source: CocoSource, batch: int = 32) -> ClassificationMetrics:
-    preds = predict_source_rois(runner, source, batch)
+def evaluate_classifier(
+    runner: Runner, source: CocoSource, batch: int = 32, roi_mask: str = "box", per_class_images: int = 0
+) -> ClassificationMetrics:
+    preds = predict_source_rois(runner, source, batch, roi_mask, per_class_images)
     return classification_metrics(preds.y_true, preds.y_pred, runner.spec.num_classes, preds.image_ids)
 
 

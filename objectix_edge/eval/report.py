@@ -12,6 +12,7 @@ from objectix_edge.data.coco import load_coco
 from objectix_edge.enums import Task
 from objectix_edge.fileio import write_json_atomic
 from objectix_edge.runtime.base import Runner
+from objectix_edge.spec import RoiMode
 
 
 def open_eval_runner(path: Path, device: str = "cpu") -> Runner:
@@ -34,8 +35,11 @@ def evaluate_artifact(
     json_out: Path | None = None,
     save_detections: Path | None = None,
     confusion_png: Path | None = None,
+    roi_mask: str = "box",
+    per_class_images: int = 0,
 ) -> dict[str, Any]:
-    """Score ``artifact``; returns {model, backend, figures, written}."""
+    """Score ``artifact``; returns {model, backend, figures, written}. ROI classifiers: ``roi_mask`` box or
+    segmentation (full-image models), ``per_class_images`` > 0 for ObjectiX's first-N-images protocol."""
     source = load_coco(images_dir, ann_file)
     with open_eval_runner(artifact, device) as runner:
         spec = runner.spec
@@ -47,11 +51,20 @@ def evaluate_artifact(
             metrics, detections = evaluate_detector(runner, source, batch, conf)
             figures = metrics.as_dict()
             confusion = None
-        else:
-            from objectix_edge.eval.classification import evaluate_classifier
+        elif spec.task == Task.CLASSIFY:
+            from objectix_edge.eval.classification import evaluate_image_classifier
 
-            cm = evaluate_classifier(runner, source, batch)
+            cm = evaluate_image_classifier(runner, source, batch)
             figures = cm.as_dict(spec.category_names)
+            confusion = cm.confusion
+        else:
+            from objectix_edge.eval.classification import classification_metrics, objectix_figures, predict_source_rois
+
+            preds = predict_source_rois(runner, source, batch, roi_mask, per_class_images)
+            cm = classification_metrics(preds.y_true, preds.y_pred, spec.num_classes, preds.image_ids)
+            figures = cm.as_dict(spec.category_names)
+            if spec.roi_mode == RoiMode.FULL_IMAGE:  # ObjectiX: its own five figures, under its own names
+                figures["objectix"] = objectix_figures(preds.y_true, preds.y_pred, spec.num_classes)
             confusion = cm.confusion
         backend = runner.describe()
     written: dict[str, Path] = {}

@@ -114,7 +114,7 @@ def objectix_resnet50(
     variant: str = AttentionVariant.ADD.value,
     layers: Sequence[int] = RESNET50_LAYERS,
     max_side: int = 640,
-    imgsz: int = 320,
+    imgsz: int = 640,
 ) -> ObjectixResNet50:
     """ObjectiX attention ResNet-50 over ``categories`` (default: the 80 COCO classes in id order).
 

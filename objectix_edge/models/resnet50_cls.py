@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
-from torchvision.models.resnet import Bottleneck, ResNet
+from torchvision.models.resnet import Bottleneck
 
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
@@ -32,23 +33,53 @@ def parse_head(head: str) -> int:
     raise InputError(f"--head {head!r}: give linear or mlp:HIDDEN (e.g. mlp:256)")
 
 
-class ResNetClassifier(ResNet):
-    """torchvision ResNet whose ``fc`` is the chosen head; ``freeze_until`` freezes the layers before one."""
+class ResNetClassifier(nn.Module):
+    """torchvision's ResNet-50 topology (same parameter names) with the chosen head; ``base_width`` and
+    ``layers`` other than 64 and (3, 4, 6, 3) give small variants of the same code (tests)."""
 
-    def __init__(self, spec: ModelSpec, layers: Sequence[int], hidden: int, dropout: float) -> None:
-        super().__init__(Bottleneck, list(layers), num_classes=spec.num_classes)
+    def __init__(self, spec: ModelSpec, layers: Sequence[int], hidden: int, dropout: float, base_width: int) -> None:
+        super().__init__()
         self.spec = spec
-        features = 512 * Bottleneck.expansion  # torchvision's ResNet-50 feature width
-        if hidden:
-            self.fc = nn.Sequential(  # type: ignore[assignment]
-                nn.Linear(features, hidden),
-                nn.ReLU(inplace=True),
-                nn.Dropout(dropout),
-                nn.Linear(hidden, spec.num_classes),
+        self.inplanes = base_width
+        self.conv1 = nn.Conv2d(3, base_width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(base_width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = self._make_layer(base_width, layers[0], 1)
+        self.layer2 = self._make_layer(base_width * 2, layers[1], 2)
+        self.layer3 = self._make_layer(base_width * 4, layers[2], 2)
+        self.layer4 = self._make_layer(base_width * 8, layers[3], 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        features, classes = base_width * 8 * Bottleneck.expansion, spec.num_classes
+        self.fc: nn.Module = (
+            nn.Sequential(
+                nn.Linear(features, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, classes)
             )
+            if hidden
+            else nn.Linear(features, classes)
+        )
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, Bottleneck):
+                nn.init.zeros_(m.bn3.weight)  # zero-init residual branches: each block starts as identity
 
-    def forward(self, images: Tensor) -> Tensor:  # type: ignore[override]
-        return super().forward(images)
+    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * Bottleneck.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, 1, stride, bias=False),
+                nn.BatchNorm2d(planes * Bottleneck.expansion),
+            )
+        layers = [Bottleneck(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * Bottleneck.expansion
+        layers += [Bottleneck(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, images: Tensor) -> Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
 
     def freeze_until(self, layer: str | None) -> list[str]:
         if layer is None:
@@ -80,6 +111,7 @@ def resnet50_cls(
     layers: Sequence[int] = RESNET50_LAYERS,
     hidden: int = 0,
     dropout: float = 0.5,
+    base_width: int = 64,
 ) -> ResNetClassifier:
     """Whole-image classifier; ``hidden`` > 0 gives the Linear → ReLU → Dropout → Linear head."""
     if not categories:
@@ -93,6 +125,12 @@ def resnet50_cls(
         output_names=("logits",),
         resize=ResizePolicy.STRETCH,
         resize_kernel=ResizeKernel.PIL_BILINEAR,
-        model_kwargs={"imgsz": imgsz, "layers": list(layers), "hidden": hidden, "dropout": dropout},
+        model_kwargs={
+            "imgsz": imgsz,
+            "layers": list(layers),
+            "hidden": hidden,
+            "dropout": dropout,
+            "base_width": base_width,
+        },
     )
-    return ResNetClassifier(spec, layers, hidden, dropout)
+    return ResNetClassifier(spec, layers, hidden, dropout, base_width)

@@ -41,6 +41,7 @@ class TrainConfig:
     device: str = "auto"
     freeze_until: str | None = None
     pretrained: Path | None = None
+    init_from: Path | None = None  # an objectix-edge checkpoint (e.g. from objx-edge import) to fine-tune
     grad_clip: float = 10.0
     progress: bool = True
 

@@ -69,6 +69,8 @@ def _build_model(cfg: TrainConfig, source: CocoSource) -> tuple[nn.Module, dict[
                 f"{cfg.resume}: holds no training state; resume from last.pt or step-*.pt of objx-edge train"
             )
         return ckpt.model, ckpt.train_state
+    if cfg.init_from is not None:
+        return _init_from(cfg, source), {}
     kwargs = dict(cfg.model_kwargs)
     if cfg.imgsz is not None:
         kwargs["imgsz"] = cfg.imgsz
@@ -79,6 +81,22 @@ def _build_model(cfg: TrainConfig, source: CocoSource) -> tuple[nn.Module, dict[
     if cfg.pretrained is not None:
         load_torchvision_backbone(model, cfg.pretrained)
     return model, {}
+
+
+def _init_from(cfg: TrainConfig, source: CocoSource) -> nn.Module:
+    """The weights of an objectix-edge checkpoint (e.g. an imported one), to fine-tune on ``source``."""
+    assert cfg.init_from is not None
+    ckpt = load_checkpoint(cfg.init_from, expect_model=cfg.model)
+    if ckpt.spec.category_ids != [c.id for c in source.categories]:
+        raise InputError(
+            f"{cfg.init_from}: has categories {ckpt.spec.category_names[:5]}... but {cfg.ann} gives "
+            f"{[c.name for c in source.categories][:5]}...; pass --categories in the checkpoint's order"
+        )
+    if cfg.pretrained is not None or cfg.model_kwargs or cfg.imgsz is not None:
+        raise InputError(
+            "--init-from takes the architecture from the checkpoint; drop --pretrained/--model-arg/--imgsz"
+        )
+    return ckpt.model
 
 
 def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:

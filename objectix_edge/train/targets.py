@@ -87,3 +87,25 @@ def collate_roi(samples: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.Ten
     return {
         k: torch.from_numpy(np.stack([np.asarray(s[k]) for s in samples])) for k in ("images", "roi_mask", "labels")
     }
+
+
+def collate_classify(samples: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(np.stack([np.asarray(s[k]) for s in samples])) for k in ("images", "labels")}
+
+
+def collate_padded_roi(samples: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """ROI samples of different image sizes (ObjectiX windows): zero-padded at the bottom/right to the largest.
+
+    A padded pixel is 0 after normalization (the mean colour) and outside the ROI mask.
+    """
+    h = max(int(s["images"].shape[1]) for s in samples)
+    w = max(int(s["images"].shape[2]) for s in samples)
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        return np.pad(a, ((0, 0), (0, h - a.shape[1]), (0, w - a.shape[2])))
+
+    return {
+        "images": torch.from_numpy(np.stack([pad(s["images"]) for s in samples])),
+        "roi_mask": torch.from_numpy(np.stack([pad(s["roi_mask"]) for s in samples])),
+        "labels": torch.from_numpy(np.stack([np.asarray(s["labels"]) for s in samples])),
+    }

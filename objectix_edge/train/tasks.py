@@ -1,4 +1,4 @@
-"""What differs between the two model kinds in training: dataset, collate, loss, validation score."""
+"""What differs between the model kinds in training: dataset, collate, loss, validation score."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from objectix_edge.data.classify import ClassifyDataset, ObjectixWindowDataset
 from objectix_edge.data.coco import CocoSource, DetectionDataset, RoiDataset
 from objectix_edge.enums import Task
-from objectix_edge.spec import ModelSpec
+from objectix_edge.spec import ModelSpec, RoiMode
 from objectix_edge.train.losses import centernet_loss, classifier_loss
-from objectix_edge.train.targets import collate_detection, collate_roi
+from objectix_edge.train.targets import collate_classify, collate_detection, collate_padded_roi, collate_roi
 
 
 @dataclass
@@ -34,6 +35,10 @@ def _detector_loss(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, 
 
 def _classifier_loss(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
     return classifier_loss(model(batch["images"], batch["roi_mask"]), batch["labels"])
+
+
+def _image_classifier_loss(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
+    return classifier_loss(model(batch["images"]), batch["labels"])
 
 
 def _runner(model: nn.Module, device: str) -> Any:
@@ -56,7 +61,30 @@ def _validate_classifier(device: str, model: nn.Module, source: CocoSource) -> d
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
 
 
+def _validate_image_classifier(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
+    from objectix_edge.eval.classification import evaluate_image_classifier
+
+    m = evaluate_image_classifier(_runner(model, device), source, batch=32)
+    return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
+
+
 def make_task(spec: ModelSpec, source: CocoSource, seed: int, device: str) -> TaskAdapter:
+    if spec.task == Task.CLASSIFY:
+        return TaskAdapter(
+            dataset=ClassifyDataset(source, spec, train=True, seed=seed),
+            collate=collate_classify,
+            loss=_image_classifier_loss,
+            validate=partial(_validate_image_classifier, device),
+            score_key="val_accuracy",
+        )
+    if spec.roi_mode == RoiMode.FULL_IMAGE:  # ObjectiX: random windows around each instance, segmentation masks
+        return TaskAdapter(
+            dataset=ObjectixWindowDataset(source, spec, train=True, seed=seed),
+            collate=collate_padded_roi,
+            loss=_classifier_loss,
+            validate=partial(_validate_classifier, device),
+            score_key="val_accuracy",
+        )
     if spec.task == Task.DETECT:
         stride = int(spec.model_kwargs.get("out_stride", 4))
         return TaskAdapter(

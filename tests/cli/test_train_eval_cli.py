@@ -142,7 +142,7 @@ def test_eval_cli_classifier_figures_and_confusion_png(
     figures = json.loads(report.read_text())["figures"]
     assert set(figures["per_class_accuracy"]) == {"circle", "square", "triangle"}
     assert figures["accuracy"] >= 0.9
-    for key in ("mean_class_accuracy", "image_accuracy", "precision", "recall", "f1"):
+    for key in ("mean_class_accuracy", "images_all_rois_correct", "precision", "recall", "f1"):
         assert 0.7 <= figures[key] <= 1.0, key
     assert sum(map(sum, figures["confusion"])) == figures["samples"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -15,13 +15,13 @@ from objectix_edge.runtime.open import open_runner
 def test_perfect_predictions() -> None:
     m = classification_metrics([0, 1, 2, 2], [0, 1, 2, 2], 3, image_ids=[1, 1, 2, 3])
     assert m.per_class_accuracy == (1.0, 1.0, 1.0)
-    assert (m.mean_class_accuracy, m.accuracy, m.image_accuracy, m.precision, m.recall, m.f1) == (1.0,) * 6
+    assert (m.mean_class_accuracy, m.accuracy, m.images_all_rois_correct, m.precision, m.recall, m.f1) == (1.0,) * 6
     np.testing.assert_array_equal(m.confusion, np.diag([1, 1, 2]))
 
 
 def test_empty_input_gives_zeros() -> None:
     m = classification_metrics([], [], 3)
-    assert (m.mean_class_accuracy, m.accuracy, m.image_accuracy, m.precision, m.recall, m.f1, m.samples) == (
+    assert (m.mean_class_accuracy, m.accuracy, m.images_all_rois_correct, m.precision, m.recall, m.f1, m.samples) == (
         0.0,
     ) * 6 + (0,)
     assert m.confusion.sum() == 0
@@ -34,7 +34,7 @@ def test_one_off_case_by_hand() -> None:
     assert m.per_class_accuracy == (1.0, 0.5, 1.0)
     assert m.mean_class_accuracy == pytest.approx(2.5 / 3)
     assert m.accuracy == pytest.approx(4 / 5)
-    assert m.image_accuracy == pytest.approx(2 / 3)  # image 2 has a wrong ROI
+    assert m.images_all_rois_correct == pytest.approx(2 / 3)  # image 2 has a wrong ROI
     # precision: class 0 = 2/3, class 1 = 1/1, class 2 = 1/1
     assert m.precision == pytest.approx((2 / 3 + 1 + 1) / 3)
     assert m.recall == pytest.approx((1 + 0.5 + 1) / 3)
@@ -65,4 +65,4 @@ def test_predict_rois_with_the_trained_classifier(
     assert len(preds.y_true) == len(preds.y_pred) == len(preds.image_ids) > 40
     np.testing.assert_array_equal(preds.y_pred, whole.y_pred)  # batching does not change answers
     m = classification_metrics(preds.y_true, preds.y_pred, 3, preds.image_ids)
-    assert m.accuracy >= 0.9 and m.image_accuracy >= 0.8
+    assert m.accuracy >= 0.9 and m.images_all_rois_correct >= 0.8

@@ -48,7 +48,7 @@ def test_objectix_onnx_has_dynamic_batch_height_width(objectix_onnx: Path) -> No
 
 def test_objectix_profile_spans_sides_from_the_spec(objectix_onnx: Path) -> None:
     shapes = input_shapes(objectix_onnx, BatchProfile(1, 2, 8))
-    assert shapes["images"] == {"min": [1, 3, 64, 64], "opt": [2, 3, 320, 320], "max": [8, 3, 640, 640]}
+    assert shapes["images"] == {"min": [1, 3, 64, 64], "opt": [2, 3, 640, 640], "max": [8, 3, 640, 640]}
     assert shapes["roi_mask"]["max"] == [8, 1, 640, 640]
     custom = input_shapes(objectix_onnx, BatchProfile(1, 1, 1), SideProfile(32, 64, 128))
     assert custom["roi_mask"]["opt"] == [1, 1, 64, 64]
