@@ -53,10 +53,21 @@ def parity_record(report: ParityReport, artifact: str, backend: str) -> dict[str
         "agreement": agreement,
         "max_abs_diff": max_abs,
         "rel_diff": rel,
-        "budget_points": report.budget.max_drop_points,
-        "within_budget": report.passed,
+        **_intervals(report),
+        "limit_points": report.judgement.limit,
+        "verdict": report.verdict.value,
+        "images_needed": report.judgement.images_needed,
         "message": report.message,
     }
+
+
+def _intervals(report: ParityReport) -> dict[str, float | None]:
+    """The 95% bounds of the drop and of agreement (points), flat for CSV."""
+    out: dict[str, float | None] = {}
+    for name, interval in (("drop", report.evidence.drop), ("agreement", report.evidence.agreement)):
+        out[f"{name}_low"] = None if interval is None else interval.low
+        out[f"{name}_high"] = None if interval is None else interval.high
+    return out
 
 
 def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) -> dict[str, Any]:
@@ -93,8 +104,13 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
         "agreement": None,
         "max_abs_diff": None,
         "rel_diff": None,
-        "budget_points": None,
-        "within_budget": None,
+        "drop_low": None,
+        "drop_high": None,
+        "agreement_low": None,
+        "agreement_high": None,
+        "limit_points": None,
+        "verdict": None,
+        "images_needed": None,
         "message": "no PyTorch original given (--reference): ground truth only",
     }
 

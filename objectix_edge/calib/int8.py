@@ -7,12 +7,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
+from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
-from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, Evaluator, fit_budget, make_evaluator
+from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
 from objectix_edge.cpu_isa import CpuIsa, build_isa
-from objectix_edge.enums import CalibMethod
+from objectix_edge.enums import CalibMethod, Precision
 from objectix_edge.errors import BudgetExceededError, InputError
+from objectix_edge.eval.budgets import budget_for
+from objectix_edge.eval.verdict import Verdict
 from objectix_edge.export.metadata import read_onnx_spec
 
 
@@ -70,10 +73,10 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
     model_path = Path(model_path)
     spec = read_onnx_spec(model_path)
     paths = int8_paths(model_path, config.out_dir)
-    evaluate: Evaluator | None = None
+    evaluator: CandidateEvaluator | None = None
     val_ids: list[int] = []
     if config.max_drop is not None:
-        evaluate, val_ids = make_evaluator(spec, config.val_data, config.val_ann)  # type: ignore[arg-type]
+        evaluator, val_ids = make_evaluator(spec, config.val_data, config.val_ann)  # type: ignore[arg-type]
     if config.from_cache is not None:
         cache = load_cache(config.from_cache)
         cache.check_model(model_path, config.from_cache)
@@ -106,23 +109,22 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
             cpu_isa=build_isa(config.cpu_isa),
         )
     budget: BudgetResult | None = None
-    max_drop = config.max_drop
-    if evaluate is not None and max_drop is not None:  # evaluate is made only for --max-drop
+    if evaluator is not None and config.max_drop is not None:  # evaluator is made only for --max-drop
+        limits = budget_for(spec.task, Precision.INT8).with_max_drop(config.max_drop)
         budget = fit_budget(
-            model_path, cache, evaluate, BudgetConfig(max_drop, config.max_fp32_layers, cache.exclude), hooks.step
+            model_path, cache, evaluator, BudgetConfig(limits, config.max_fp32_layers, cache.exclude), hooks.step
         )
-        if budget.within(max_drop):
+        if budget.verdict != Verdict.FAIL:  # PASS, or the best configuration the images could not decide
             cache = replace(cache, exclude=cache.exclude + budget.kept)
     cache_path = config.from_cache
     retargeted = config.from_cache is not None and config.cpu_isa is not None
     if cache_path is None or budget is not None or retargeted:  # the cache records what the files were made from
         cache_path = save_cache(cache, paths["cache"])
         cache = load_cache(cache_path)  # quantize from the cache as stored: --from-cache gives the same bytes
-    if budget is not None and max_drop is not None and not budget.within(max_drop):
+    if budget is not None and budget.verdict == Verdict.FAIL:
         raise BudgetExceededError(
-            f"{model_path}: INT8 drop {budget.drop:.2f} points stays above --max-drop {config.max_drop} even with "
-            f"{len(budget.kept)} layers in FP32; wrote only {cache_path.name}: "
-            "retry with a looser --max-drop and --from-cache"
+            f"{model_path}: INT8 fails its budget even with {len(budget.kept)} layers in FP32 ({budget.summary()}); "
+            f"wrote only {cache_path.name}: retry with a looser --max-drop or more --max-fp32-layers"
         )
     files = {}
     for form in Int8Form:

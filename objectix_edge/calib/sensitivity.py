@@ -1,10 +1,12 @@
-"""Accuracy-budgeted INT8: per-layer sensitivity, then keep the most sensitive layers in FP32.
+"""Accuracy-budgeted INT8: per-layer sensitivity, then keep the most sensitive layers in FP32 until PASS.
 
-1. Score the FP32 model on validation images the calibration did not use (COCO mAP or top-1, in points).
-2. Quantize everything (both forms); if both are within ``max_drop``, done.
-3. Sensitivity of each quantizable layer = the drop when *only* that layer is quantized.
-4. Keep layers in FP32, most sensitive first, until both forms are within budget, or until
-   ``max_kept`` layers are kept (default half: beyond that INT8 buys little): then the budget cannot be met.
+1. Run the FP32 file on validation images the calibration did not use: its outputs are the reference.
+2. Quantize everything (both forms) and judge each against the reference as ``parity`` does (agreement,
+   then the drop's 95 % interval against the INT8 limit, capped by ``--max-drop``). Both PASS: done.
+3. Sensitivity of each quantizable layer = the metric lost when *only* that layer is quantized.
+4. Keep layers in FP32, most sensitive first, until both forms PASS, or until ``max_kept`` layers are kept
+   (default half: beyond that INT8 buys little). Without a PASS the best configuration found is kept:
+   FAIL when even it fails, INCONCLUSIVE (with the images that would decide) when the set cannot tell.
 """
 
 from __future__ import annotations
@@ -15,168 +17,174 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from objectix_edge.calib.cache import CalibCache
-from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, layer_nodes, load_model, quantize_from_cache
-from objectix_edge.enums import Task
-from objectix_edge.errors import InputError
-from objectix_edge.spec import ModelSpec
-
-Evaluator = Callable[[Path], float]  # artifact path → metric in points (higher is better)
+from objectix_edge.calib.candidate_eval import CandidateEvaluator
+from objectix_edge.calib.quantize import QuantizeConfig, layer_nodes, load_model, quantize_from_cache
+from objectix_edge.enums import Int8Form
+from objectix_edge.eval.budgets import Budget
+from objectix_edge.eval.verdict import Evidence, Judgement, Verdict, statistical_judgement
 
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    max_drop: float
+    budget: Budget  # the INT8 budget, its drop capped by --max-drop
     max_kept: int | None = None  # layers that may stay FP32; None = half of the quantizable ones
     exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One configuration (layers kept FP32) with both forms' metric, evidence and judgement."""
+
+    kept: tuple[str, ...]
+    metrics: dict[str, float]
+    evidence: dict[str, Evidence]
+    judgements: dict[str, Judgement]
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {j.verdict for j in self.judgements.values()}
+        if Verdict.FAIL in verdicts:
+            return Verdict.FAIL
+        return Verdict.PASS if verdicts == {Verdict.PASS} else Verdict.INCONCLUSIVE
+
+    @property
+    def worst_drop_bound(self) -> float:
+        return max(e.drop.high for e in self.evidence.values())
+
+    def undecidable(self, budget: Budget) -> bool:
+        """No choice of layers can decide it: the original is too weak, or every point estimate is already
+        within its limit and only the sample's size keeps a bound across it (more FP32 layers move the
+        estimates, not the width of their intervals)."""
+        if any(e.too_weak or e.weak_metric for e in self.evidence.values()):
+            return True
+        return self.verdict == Verdict.INCONCLUSIVE and all(_points_within(e, budget) for e in self.evidence.values())
+
+
+@dataclass(frozen=True)
 class BudgetResult:
-    """Outcome of the search: metrics in points; ``kept`` are the layers left in FP32."""
+    """Outcome of the search: metrics in points; the chosen candidate's ``kept`` layers stay FP32."""
 
     fp32_metric: float
-    metrics: dict[str, float]  # form value → metric of the final file
-    kept: tuple[str, ...]
+    chosen: Candidate
     sensitivity: dict[str, float] = field(default_factory=dict)
     evaluations: int = 0
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.chosen.metrics
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        return self.chosen.kept
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.chosen.verdict
 
     @property
     def drop(self) -> float:
         return max(self.fp32_metric - m for m in self.metrics.values())
 
-    def within(self, max_drop: float) -> bool:
-        return self.drop <= max_drop
+    @property
+    def images_needed(self) -> int | None:
+        needed = [j.images_needed for j in self.chosen.judgements.values() if j.images_needed]
+        return max(needed) if needed else None
 
-
-def make_evaluator(spec: ModelSpec, images_dir: Path, ann_file: Path) -> tuple[Evaluator, list[int]]:
-    """Evaluator over a COCO validation folder (mAP×100 or top-1×100) and its image ids.
-
-    The search evaluates dozens of candidate files on the same images, so the images are decoded and
-    preprocessed once here (exactly as eval.detection / eval.classification do) and only inference
-    and scoring run per candidate.
-    """
-    from objectix_edge.data.coco import load_coco
-
-    source = load_coco(images_dir, ann_file, spec.category_names)
-    evaluator = _DetectorEval(spec, source) if spec.task == Task.DETECT else _ClassifierEval(spec, source)
-    return evaluator, list(source.image_ids)
-
-
-class _DetectorEval:
-    def __init__(self, spec: ModelSpec, source: Any, batch: int = 8) -> None:
-        from objectix_edge.data.coco import read_image
-        from objectix_edge.pipeline.preprocess import preprocess_detector_batch
-
-        self.spec, self.source = spec, source
-        self.batches = []
-        for start in range(0, len(source.image_ids), batch):
-            ids = source.image_ids[start : start + batch]
-            x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in ids], spec)
-            self.batches.append((ids, x, boxes))
-
-    def __call__(self, path: Path) -> float:
-        from objectix_edge.eval.detection import DEFAULT_CONF, coco_map, coco_results_for_image
-        from objectix_edge.pipeline.postprocess import to_original
-        from objectix_edge.runtime.ort_runner import OrtRunner
-
-        results: list[dict[str, Any]] = []
-        with OrtRunner(path, judge=True) as runner:
-            name = runner.inputs()[0].name
-            for ids, x, boxes in self.batches:
-                dets = runner.infer({name: x})[self.spec.output_names[0]]
-                for k, image_id in enumerate(ids):
-                    rows = to_original(dets[k], boxes[k], DEFAULT_CONF)
-                    results.extend(coco_results_for_image(rows, image_id, self.spec))  # the COCO results format
-        return 100.0 * coco_map(self.source.coco, results, self.spec.category_ids).map
-
-
-class _ClassifierEval:
-    def __init__(self, spec: ModelSpec, source: Any, batch: int = 64) -> None:
-        from objectix_edge.data.coco import read_image
-        from objectix_edge.pipeline.preprocess import preprocess_rois
-
-        label_of = {c.id: i for i, c in enumerate(spec.categories)}
-        src_ids = [c.id for c in source.categories]
-        feeds: list[dict[str, np.ndarray]] = []
-        labels: list[int] = []
-        for image_id in source.image_ids:  # the ROIs eval.classification scores: every known GT box
-            t = source.targets(image_id)
-            keep = [k for k, lab in enumerate(t.labels) if src_ids[int(lab)] in label_of]
-            if keep:
-                feeds.append(preprocess_rois(read_image(t.path), t.boxes[keep], spec))
-                labels.extend(label_of[src_ids[int(t.labels[k])]] for k in keep)
-        if not labels:
-            raise InputError(f"{source.ann_file}: no validation box of the model's categories; pass other --val-data")
-        self.spec, self.labels = spec, np.asarray(labels)
-        merged = {k: np.concatenate([f[k] for f in feeds]) for k in feeds[0]}
-        self.batches = [{k: v[i : i + batch] for k, v in merged.items()} for i in range(0, len(labels), batch)]
-
-    def __call__(self, path: Path) -> float:
-        from objectix_edge.runtime.ort_runner import OrtRunner
-
-        with OrtRunner(path, judge=True) as runner:
-            preds = [runner.infer(b)[self.spec.output_names[0]].argmax(1) for b in self.batches]
-        return 100.0 * float(np.mean(np.concatenate(preds) == self.labels))
+    def summary(self) -> str:
+        return "; ".join(f"{form} {j.message()}" for form, j in self.chosen.judgements.items())
 
 
 class _Search:
-    """Writes candidate Q/DQ files into a scratch folder and evaluates them."""
+    """Writes candidate Q/DQ files into a scratch folder, runs and judges them against the FP32 outputs."""
 
-    def __init__(self, model_path: Path, cache: CalibCache, evaluate: Evaluator, workdir: Path) -> None:
-        self.model_path, self.cache, self.evaluate, self.workdir = model_path, cache, evaluate, workdir
+    def __init__(
+        self, model_path: Path, cache: CalibCache, evaluator: CandidateEvaluator, config: BudgetConfig, workdir: Path
+    ) -> None:
+        self.model_path, self.cache, self.evaluator, self.config, self.workdir = (
+            model_path,
+            cache,
+            evaluator,
+            config,
+            workdir,
+        )
+        self.reference: Any = evaluator.outputs(model_path)
+        self.fp32 = evaluator.metric(self.reference)
         self.evaluations = 0
 
-    def metric(self, form: Int8Form, config: QuantizeConfig) -> float:
-        path = quantize_from_cache(
-            self.model_path, self.cache, self.workdir / f"candidate.{form.value}.onnx", form, config
-        )
+    def _file(self, form: Int8Form, config: QuantizeConfig) -> Path:
         self.evaluations += 1
-        return self.evaluate(path)
+        out = self.workdir / f"candidate.{form.value}.onnx"
+        return quantize_from_cache(self.model_path, self.cache, out, form, config)
 
-    def both(self, exclude: tuple[str, ...]) -> dict[str, float]:
-        return {form.value: self.metric(form, QuantizeConfig(exclude=exclude)) for form in Int8Form}
+    def metric(self, form: Int8Form, config: QuantizeConfig) -> float:
+        return self.evaluator.metric(self.evaluator.outputs(self._file(form, config)))
+
+    def candidate(self, kept: tuple[str, ...]) -> Candidate:
+        metrics, evidence, judgements = {}, {}, {}
+        for form in Int8Form:
+            outputs = self.evaluator.outputs(self._file(form, QuantizeConfig(exclude=self.config.exclude + kept)))
+            metrics[form.value] = self.evaluator.metric(outputs)
+            evidence[form.value] = self.evaluator.evidence(self.reference, outputs)
+            judgements[form.value] = statistical_judgement(self.config.budget, evidence[form.value])
+        return Candidate(kept, metrics, evidence, judgements)
+
+
+def _points_within(evidence: Evidence, budget: Budget) -> bool:
+    gates = [(evidence.agreement, budget.min_agreement), (evidence.matched, budget.min_matched)]
+    if any(i is not None and m is not None and i.value < m for i, m in gates):
+        return False
+    return evidence.drop.value <= budget.drop_limit(evidence.reference_metric)
+
+
+def _better(a: Candidate, b: Candidate) -> Candidate:
+    """The configuration to keep when none passes: not FAIL first, then the lower worst drop bound."""
+
+    def key(c: Candidate) -> tuple[bool, float, int]:
+        return (c.verdict == Verdict.FAIL, c.worst_drop_bound, len(c.kept))
+
+    return min(a, b, key=key)
 
 
 def fit_budget(
     model_path: Path,
     cache: CalibCache,
-    evaluate: Evaluator,
+    evaluator: CandidateEvaluator,
     config: BudgetConfig,
     on_step: Callable[[str], None] | None = None,
 ) -> BudgetResult:
-    """Find the fewest FP32 layers (by sensitivity order) that bring both INT8 forms within budget."""
-    if config.max_drop < 0:
-        raise InputError(f"--max-drop must be ≥ 0 points, got {config.max_drop}")
+    """Find the fewest FP32 layers (by sensitivity order) with which both INT8 forms PASS."""
     note = on_step or (lambda _msg: None)
     model_path = Path(model_path)
     candidates = [n for n in layer_nodes(load_model(model_path)) if n not in set(config.exclude)]
     with tempfile.TemporaryDirectory(prefix="objx-sens-") as tmp:
-        search = _Search(model_path, cache, evaluate, Path(tmp))
-        fp32 = evaluate(model_path)
-        metrics = search.both(config.exclude)
-        note(f"FP32 {fp32:.2f}, INT8 {_fmt(metrics)} (drop {fp32 - min(metrics.values()):.2f})")
-        if fp32 - min(metrics.values()) <= config.max_drop:
-            return BudgetResult(fp32, metrics, (), {}, search.evaluations)
+        search = _Search(model_path, cache, evaluator, config, Path(tmp))
+        first = search.candidate(())
+        note(f"FP32 {search.fp32:.2f}, INT8 {_fmt(first)}")
+        if first.verdict == Verdict.PASS or first.undecidable(config.budget):
+            return BudgetResult(search.fp32, first, {}, search.evaluations)
         sensitivity = {}
         for i, node in enumerate(candidates):
             # The CPU form is the fast one to evaluate; both forms share the ranges that matter here.
             only = QuantizeConfig(exclude=config.exclude, only=(node,))
-            sensitivity[node] = fp32 - search.metric(Int8Form.CPU, only)
+            sensitivity[node] = search.fp32 - search.metric(Int8Form.CPU, only)
             note(f"sensitivity {i + 1}/{len(candidates)} {node}: {sensitivity[node]:+.2f}")
         order = sorted(candidates, key=lambda n: (-sensitivity[n], candidates.index(n)))
         max_kept = config.max_kept if config.max_kept is not None else max(1, len(candidates) // 2)
+        best = first
         kept: tuple[str, ...] = ()
         for node in order[:max_kept]:
             kept = (*kept, node)
-            metrics = search.both(config.exclude + kept)
-            note(f"keep {len(kept)} layer(s) in FP32 → INT8 {_fmt(metrics)} (drop {fp32 - min(metrics.values()):.2f})")
-            if fp32 - min(metrics.values()) <= config.max_drop:
-                break
-        return BudgetResult(fp32, metrics, kept, sensitivity, search.evaluations)
+            current = search.candidate(kept)
+            note(f"keep {len(kept)} layer(s) in FP32 → INT8 {_fmt(current)}")
+            if current.verdict == Verdict.PASS or current.undecidable(config.budget):
+                return BudgetResult(search.fp32, current, sensitivity, search.evaluations)
+            best = _better(best, current)
+        return BudgetResult(search.fp32, best, sensitivity, search.evaluations)
 
 
-def _fmt(metrics: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.2f}" for k, v in metrics.items())
+def _fmt(candidate: Candidate) -> str:
+    return ", ".join(
+        f"{form} {candidate.metrics[form]:.2f} (drop ≤ {candidate.evidence[form].drop.high:.2f}, {j.verdict.value})"
+        for form, j in candidate.judgements.items()
+    )

@@ -62,6 +62,7 @@ def calibrate(
     if not model.is_file():
         raise InputError(f"{model}: ONNX file not found; export one with objx-edge export")
     written: list[tuple[str, Path]] = []
+    budget: BudgetResult | None = None
     if fp16:
         written.append(("fp16", convert_fp16(model, fp16_path(model, out_dir))))
     if int8:
@@ -82,8 +83,9 @@ def calibrate(
             cpu_isa=isa_option(cpu_isa),
         )
         result = run_with_progress(model, config)
-        if result.budget is not None:
-            _print_budget(result.budget, max_drop)  # type: ignore[arg-type]
+        budget = result.budget
+        if budget is not None:
+            _print_budget(budget)
         written += [("calibration cache", result.cache_path)] + [(k, p) for k, p in result.files.items()]
         console.print(
             f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
@@ -93,6 +95,16 @@ def calibrate(
         )
     for what, path in written:  # one line each, never truncated: paths get copied from here
         console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)
+    if budget is not None and budget.verdict.value == "INCONCLUSIVE":
+        needed = budget.images_needed
+        more = f"about {needed} validation images would decide it" if needed else "the original is too weak to judge"
+        console.print(
+            f"INCONCLUSIVE: --val-data cannot decide the budget ({more}); kept the best configuration found",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 def run_with_progress(model: Path, config: Int8Config) -> Int8Result:
@@ -118,13 +130,15 @@ def run_with_progress(model: Path, config: Int8Config) -> Int8Result:
         return run_int8(model, config, hooks)
 
 
-def _print_budget(budget: BudgetResult, max_drop: float) -> None:
+def _print_budget(budget: BudgetResult) -> None:
     console.print(
         f"FP32 {budget.fp32_metric:.2f} points; final INT8 "
         + ", ".join(f"{k} {v:.2f}" for k, v in budget.metrics.items())
-        + f"; drop {budget.drop:.2f} (budget {max_drop})"
+        + f"; {budget.summary()}",
+        markup=False,
+        soft_wrap=True,
     )
     if budget.kept:
         console.print(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
-    else:
-        console.print("plain INT8 is within budget: no layer kept in FP32")
+    elif budget.verdict.value == "PASS":
+        console.print("plain INT8 passes: no layer kept in FP32")

@@ -47,6 +47,14 @@ def finish(ctx: DeployContext) -> None:
     if failed is not None:
         print_error(f"deploy step {failed.name!r} failed: {failed.message} (earlier artifacts kept in {ctx.out})")
         raise typer.Exit(1)
+    if ctx.inconclusive:  # not a failure: the held-out images could not decide; the report says how many would
+        console.print(
+            "INCONCLUSIVE parity (more held-out images would decide it): " + "; ".join(ctx.inconclusive),
+            style="yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def deploy(

@@ -1,4 +1,4 @@
-"""``objx-edge parity``: an artifact vs its PyTorch original on real images, against the precision's budget."""
+"""``objx-edge parity``: an artifact vs its PyTorch original on real images; exit 0 PASS, 1 FAIL, 2 INCONCLUSIVE."""
 
 from __future__ import annotations
 
@@ -24,17 +24,23 @@ def parity(
     data: Path = typer.Option(..., "--data", help="Folder of COCO images."),
     ann: Path = typer.Option(..., "--ann", help="COCO instances JSON for those images."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the report as JSON here."),
-    max_images: int = typer.Option(50, "--max-images", help="Compare on the first N annotated images (by id)."),
+    max_images: int = typer.Option(
+        50, "--max-images", help="Compare on the first N annotated images (by id), every ROI of each."
+    ),
     batch: int = typer.Option(4, "--batch", help="Batch size for both models."),
     device: str = typer.Option(
         "cpu", "--device", help="cpu, cuda[:N] (or tensorrt[:N] for ONNX Runtime's TensorRT provider)."
     ),
 ) -> None:
-    """Compare an artifact with its PyTorch original; exit 1 when over the budget of the artifact's precision.
+    """Compare an artifact with its PyTorch original: PASS (exit 0), FAIL (exit 1) or INCONCLUSIVE (exit 2).
+
+    FP32 must reproduce the original; FP16 and INT8 are judged on agreement with the original, then on the
+    task metric's drop with its 95% interval (MLPerf's limits: FP16 keeps 99.7%, INT8 99% of the metric).
 
     Example: objx-edge parity det.onnx --reference det.pt --data coco/val2017 --ann coco/instances_val2017.json
     """
     from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.verdict import Verdict
     from objectix_edge.fileio import write_json_atomic
 
     report = run_parity(
@@ -54,11 +60,25 @@ def parity(
                 table.add_row(f"match.{k}", _fmt(v))
         else:
             table.add_row(key, _fmt(value))
+    ev = report.evidence
+    for name, interval, unit in (
+        ("drop", ev.drop, " pt"),
+        ("agreement", ev.agreement, " pt"),
+        ("matched", ev.matched, " %"),
+    ):
+        if interval is not None:
+            table.add_row(f"{name} [95% interval]", interval.describe(unit))
+    if report.judgement.limit is not None:
+        table.add_row("drop limit", f"{report.judgement.limit:.3g} pt")
     console.print(table)
     if json_out is not None:
         write_json_atomic(json_out, report.to_dict())
         console.print(f"wrote {json_out}")
-    if not report.passed:
+    verdict = report.verdict
+    if verdict == Verdict.FAIL:
         print_error(f"{artifact}: {report.message}")
         raise typer.Exit(1)
-    console.print(f"[green]PASS[/green] {report.message}")
+    colour = "green" if verdict == Verdict.PASS else "yellow"
+    console.print(f"[{colour}]{verdict.value}[/{colour}] {artifact}: {report.message}", soft_wrap=True)
+    if verdict == Verdict.INCONCLUSIVE:
+        raise typer.Exit(2)

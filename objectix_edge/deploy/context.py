@@ -45,6 +45,7 @@ class DeployContext:
     artifacts: dict[str, Path] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     parity: list[dict[str, Any]] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)  # artifacts whose parity the held-out set cannot decide
     bench: dict[str, Any] | None = None
     calibration: dict[str, Any] = field(default_factory=dict)
     plots: dict[str, Path] = field(default_factory=dict)

@@ -88,9 +88,11 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
                 "int8_metric_points": b.metrics,
                 "drop_points": b.drop,
                 "kept_fp32": list(b.kept),
+                "verdict": b.verdict.value,
+                "judgement": b.summary(),
             }
         )
-        message += f"; drop {b.drop:.2f} ≤ {cfg.max_drop} points with {len(b.kept)} layer(s) kept FP32"
+        message += f"; {b.verdict.value} with {len(b.kept)} layer(s) kept FP32 (drop {b.drop:.2f} points)"
     files = {"calib-cache": result.cache_path}
     files.update({f"onnx-{form}": path for form, path in result.files.items()})
     return StepOutcome(StepStatus.OK, message, files)
@@ -124,9 +126,11 @@ def _artifacts_to_check(ctx: DeployContext) -> list[tuple[str, Path]]:
 
 
 def step_parity(ctx: DeployContext) -> StepOutcome:
-    """Every artifact against the checkpoint on the held-out images; over budget fails the step."""
+    """Every artifact against the checkpoint on the held-out images: a FAIL fails the step; an INCONCLUSIVE
+    artifact is named (in the step, the report and the command's last line) but does not."""
     from objectix_edge.bench.accuracy import parity_record
     from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.verdict import Verdict
     from objectix_edge.runtime.open import backend_for
 
     cfg, split = ctx.config, ctx.split
@@ -138,21 +142,26 @@ def step_parity(ctx: DeployContext) -> StepOutcome:
         device=cfg.device,
         threads=cfg.threads,
     )
-    over = []
+    failed = []
     for _kind, path in _artifacts_to_check(ctx):
         ctx.note(f"parity of {path.name}")
         try:
             report = run_parity(path, cfg.checkpoint, parity_cfg)
         except ObjxError as exc:
-            over.append(f"{path.name}: {exc}")
+            failed.append(f"{path.name}: {exc}")
             continue
-        record = parity_record(report, path.name, backend_for(path).value)
-        ctx.parity.append(record)
-        if not report.passed:
-            over.append(f"{path.name} {report.message}")
-    if over:
-        return StepOutcome(StepStatus.FAILED, "; ".join(over))
-    return StepOutcome(StepStatus.OK, f"{len(ctx.parity)} artifacts within their precision's budget")
+        ctx.parity.append(parity_record(report, path.name, backend_for(path).value))
+        if report.verdict == Verdict.FAIL:
+            failed.append(f"{path.name} {report.message}")
+        elif report.verdict == Verdict.INCONCLUSIVE:
+            ctx.inconclusive.append(f"{path.name} ({report.message})")
+    if failed:
+        return StepOutcome(StepStatus.FAILED, "; ".join(failed))
+    passed = len(ctx.parity) - len(ctx.inconclusive)
+    message = f"{passed} of {len(ctx.parity)} artifacts PASS"
+    if ctx.inconclusive:
+        message += "; INCONCLUSIVE: " + "; ".join(ctx.inconclusive)
+    return StepOutcome(StepStatus.OK, message)
 
 
 def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:

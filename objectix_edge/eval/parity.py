@@ -10,19 +10,21 @@ picks the budget (eval/budgets.py).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource, load_coco, read_image
-from objectix_edge.enums import Precision, Task
+from objectix_edge.enums import Task
 from objectix_edge.errors import ArtifactError, InputError
-from objectix_edge.eval.agreement import coco_from_detections, coco_subset
+from objectix_edge.eval.agreement import coco_subset
 from objectix_edge.eval.budgets import Budget, BudgetCheck, budget_for
-from objectix_edge.eval.detection import coco_map
+from objectix_edge.eval.evidence import BootstrapConfig, RoiOutcome, classifier_evidence, detector_evidence
 from objectix_edge.eval.matching import MatchResult, match_detections
+from objectix_edge.eval.parity_report import ClassifierParity, DetectionParity, ParityReport
+from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
 from objectix_edge.pipeline.postprocess import to_original
 from objectix_edge.pipeline.preprocess import preprocess_detector_batch, preprocess_rois
 from objectix_edge.runtime.base import Runner
@@ -39,7 +41,6 @@ class ParityConfig:
     ann_file: Path
     max_images: int | None = 50
     batch: int = 4
-    max_rois: int = 256
     device: str = "cpu"
     threads: int | None = None
     iou_threshold: float = 0.5
@@ -47,59 +48,7 @@ class ParityConfig:
     # cells whose scores tie to the ulp, so which of them fill the last rows is arbitrary.
     conf: float = 0.001
     budget: Budget | None = None
-
-
-@dataclass(frozen=True)
-class DetectionParity:
-    match: MatchResult
-    rel_box_diff: float
-    rel_score_diff: float
-    map_reference: float | None
-    map_artifact: float | None
-    map_agreement: float | None
-
-
-@dataclass(frozen=True)
-class ClassifierParity:
-    rois: int
-    max_abs_diff: float
-    max_abs_reference: float
-    rel_diff: float
-    top1_reference: float
-    top1_artifact: float
-    agreement: float
-
-
-@dataclass(frozen=True)
-class ParityReport:
-    artifact: str
-    reference: str
-    task: Task
-    precision: Precision
-    backend: str
-    images: int
-    budget: Budget
-    checks: tuple[BudgetCheck, ...]
-    detection: DetectionParity | None = None
-    classification: ClassifierParity | None = None
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
-
-    @property
-    def message(self) -> str:
-        failed = [c.describe() for c in self.checks if not c.passed]
-        if failed:
-            return f"over the {self.precision.value} budget: " + "; ".join(failed)
-        return f"within the {self.precision.value} budget: " + "; ".join(c.describe() for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["task"], data["precision"] = self.task.value, self.precision.value
-        data["passed"], data["message"] = self.passed, self.message
-        data["checks"] = [{**asdict(c), "passed": c.passed} for c in self.checks]
-        return data
+    bootstrap: BootstrapConfig = BootstrapConfig()
 
 
 def parity_image_ids(source: CocoSource, max_images: int | None) -> list[int]:
@@ -153,7 +102,7 @@ def _coco_rows(rows: np.ndarray, image_id: int, spec: ModelSpec) -> list[dict[st
 
 def _detector_parity(
     artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
-) -> DetectionParity:
+) -> tuple[DetectionParity, Evidence]:
     spec = artifact.spec
     # Heatmap cell size: neighbouring cells with tied scores may both pass the peak test in one backend.
     stride = float(spec.model_kwargs.get("out_stride", DEFAULT_STRIDE))
@@ -174,68 +123,74 @@ def _detector_parity(
             )
             ref_dets += _coco_rows(to_original(ref_rows, lb), image_id, spec)
             art_dets += _coco_rows(to_original(art_rows, lb), image_id, spec)
-    gt = coco_subset(source.coco, ids)
-    agreement_gt = coco_from_detections(ref_dets, gt.dataset["images"], gt.dataset["categories"])
-    cat_ids = spec.category_ids
-
-    def points(coco: Any, dets: list[dict[str, Any]]) -> float:
-        return round(coco_map(coco, dets, cat_ids).map * 100.0, 4)
-
-    return DetectionParity(
+    evidence, figures = detector_evidence(
+        coco_subset(source.coco, ids), ref_dets, art_dets, spec.category_ids, config.bootstrap
+    )
+    parity = DetectionParity(
         match=total,
         rel_box_diff=total.max_box_diff / max(total.max_abs_box, 1e-12),
         rel_score_diff=total.max_score_diff / max(total.max_abs_score, 1e-12),
-        map_reference=points(gt, ref_dets),
-        map_artifact=points(gt, art_dets),
-        map_agreement=points(agreement_gt, art_dets),
+        **figures,
     )
+    return parity, evidence
 
 
 def _roi_feeds(
-    source: CocoSource, ids: list[int], artifact: Runner, config: ParityConfig
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """ROIs from the annotation boxes (labels in the model's category order), capped at ``max_rois``."""
+    source: CocoSource, ids: list[int], artifact: Runner
+) -> tuple[list[dict[str, np.ndarray]], np.ndarray, np.ndarray]:
+    """Every ROI of the chosen images (labels in the model's category order) and the image of each.
+
+    One group of feeds per image when the model takes any image size (ObjectiX), else one group.
+    """
     feeds: list[dict[str, np.ndarray]] = []
     labels: list[np.ndarray] = []
-    left = config.max_rois
+    owners: list[np.ndarray] = []
     for image_id in ids:
         targets = source.targets(image_id)
-        boxes, image_labels = targets.boxes[:left], targets.labels[:left]
-        if len(boxes) == 0:
+        if len(targets.boxes) == 0:
             continue
-        feeds.append(preprocess_rois(read_image(targets.path), boxes, artifact.spec))
-        labels.append(image_labels)
-        left -= len(boxes)
-        if left <= 0:
-            break
-    return {k: np.concatenate([f[k] for f in feeds]) for k in artifact.spec.input_names}, np.concatenate(labels)
+        feeds.append(preprocess_rois(read_image(targets.path), targets.boxes, artifact.spec))
+        owners.append(np.full(len(targets.labels), len(owners)))
+        labels.append(targets.labels)
+    if not artifact.spec.dynamic_hw:
+        feeds = [{k: np.concatenate([f[k] for f in feeds]) for k in artifact.spec.input_names}]
+    return feeds, np.concatenate(labels), np.concatenate(owners)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _classifier_parity(
     artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
-) -> ClassifierParity:
-    feeds, labels = _roi_feeds(source, ids, artifact, config)
+) -> tuple[ClassifierParity, Evidence]:
+    groups, labels, owners = _roi_feeds(source, ids, artifact)
     n = len(labels)
     ref_parts, art_parts = [], []
-    for start in range(0, n, config.batch):
-        part = {k: v[start : start + config.batch] for k, v in feeds.items()}
-        ref_parts.append(_run(reference, part))
-        art_parts.append(_run(artifact, part))
+    for feeds in groups:
+        for start in range(0, len(feeds[artifact.spec.input_names[0]]), config.batch):
+            part = {k: v[start : start + config.batch] for k, v in feeds.items()}
+            ref_parts.append(_run(reference, part))
+            art_parts.append(_run(artifact, part))
     ref, art = np.concatenate(ref_parts).astype(np.float64), np.concatenate(art_parts).astype(np.float64)
     max_diff, max_ref = float(np.abs(ref - art).max()), float(np.abs(ref).max())
     ref_top, art_top = ref.argmax(1), art.argmax(1)
-    return ClassifierParity(
+    parity = ClassifierParity(
         rois=n,
         max_abs_diff=max_diff,
         max_abs_reference=max_ref,
         rel_diff=max_diff / max(max_ref, 1e-12),
+        max_prob_diff=float(np.abs(_softmax(ref) - _softmax(art)).max()),
         top1_reference=float(np.mean(ref_top == labels) * 100),
         top1_artifact=float(np.mean(art_top == labels) * 100),
         agreement=float(np.mean(ref_top == art_top) * 100),
     )
+    return parity, classifier_evidence(RoiOutcome(owners, labels, ref_top, art_top), config.bootstrap)
 
 
 def _checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity | None) -> list[BudgetCheck]:
+    """The exactness checks (FP32): raw output differences and identical detections / top-1."""
     checks: list[BudgetCheck] = []
     if det is not None:
         if budget.max_rel_diff is not None:
@@ -245,19 +200,11 @@ def _checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity |
             ]
         if budget.exact:
             checks.append(BudgetCheck("unmatched detections", det.match.unmatched, 0))
-        if budget.max_drop_points is not None and det.map_reference is not None:
-            checks.append(
-                BudgetCheck("mAP drop", det.map_reference - (det.map_artifact or 0.0), budget.max_drop_points, " pt")
-            )
     if cls is not None:
         if budget.max_rel_diff is not None:
             checks.append(BudgetCheck("logit diff / max abs", cls.rel_diff, budget.max_rel_diff))
         if budget.exact:
             checks.append(BudgetCheck("top-1 disagreement", 100.0 - cls.agreement, 0.0, " %"))
-        if budget.max_drop_points is not None:
-            checks.append(
-                BudgetCheck("top-1 drop", cls.top1_reference - cls.top1_artifact, budget.max_drop_points, " pt")
-            )
     return checks
 
 
@@ -280,9 +227,11 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
     budget = config.budget or budget_for(artifact.spec.task, artifact.precision)
     det = cls = None
     if artifact.spec.task == Task.DETECT:
-        det = _detector_parity(artifact, reference, source, ids, config)
+        det, evidence = _detector_parity(artifact, reference, source, ids, config)
     else:
-        cls = _classifier_parity(artifact, reference, source, ids, config)
+        cls, evidence = _classifier_parity(artifact, reference, source, ids, config)
+    checks = tuple(_checks(budget, det, cls))
+    judgement = exactness_judgement(checks) if budget.exact else statistical_judgement(budget, evidence)
     return ParityReport(
         artifact=str(artifact.path),
         reference=str(reference.path),
@@ -291,7 +240,9 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         backend=artifact.describe(),
         images=len(ids),
         budget=budget,
-        checks=tuple(_checks(budget, det, cls)),
+        checks=checks,
+        judgement=judgement,
+        evidence=evidence,
         detection=det,
         classification=cls,
     )

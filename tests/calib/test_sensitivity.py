@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from objectix_edge.calib.sensitivity import make_evaluator
+from objectix_edge.calib.candidate_eval import make_evaluator, score
 from objectix_edge.export.metadata import read_onnx_spec
 from objectix_edge.runtime.ort_runner import OrtRunner
 from tests.fixtures.calib import metric_points
@@ -17,7 +17,7 @@ def test_cached_evaluator_matches_the_eval_modules(calib_cases, calib_int8, name
     evaluate, ids = make_evaluator(spec, case.val_images, case.val_ann)
     assert ids
     for path in (case.onnx, calib_int8[name].files["int8cpu"]):
-        with OrtRunner(path) as runner:
+        with OrtRunner(path, judge=True) as runner:
             expected = metric_points(runner, spec, case.val_images, case.val_ann)
-        assert evaluate(path) == pytest.approx(expected, abs=1e-9)
+        assert score(evaluate, path) == pytest.approx(expected, abs=1e-9)
         assert expected > 0

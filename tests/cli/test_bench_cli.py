@@ -48,8 +48,13 @@ ACCURACY_FIELDS = {
     "agreement",
     "max_abs_diff",
     "rel_diff",
-    "budget_points",
-    "within_budget",
+    "drop_low",
+    "drop_high",
+    "agreement_low",
+    "agreement_high",
+    "limit_points",
+    "verdict",
+    "images_needed",
     "message",
 }
 
@@ -163,7 +168,7 @@ def test_bench_with_data_measures_accuracy_against_the_original(
     onnx = by_artifact["trained.onnx"]
     assert set(onnx) == ACCURACY_FIELDS and onnx["metric"] == "mAP" and onnx["images"] == 6
     # FP32 ONNX reproduces its original: same mAP, and it passes the FP32 parity budget.
-    assert onnx["within_budget"] is True and onnx["drop_points"] == pytest.approx(0.0, abs=1e-6)
+    assert onnx["verdict"] == "PASS" and onnx["drop_points"] == pytest.approx(0.0, abs=1e-6)
     assert onnx["reference_value"] == pytest.approx(by_artifact[trained_detector_ckpt.name]["value"])
     assert onnx["value"] > 10.0  # a trained model on unseen images: real accuracy, not noise
     two_panels = cv2.imread(str(out_png))

@@ -122,7 +122,7 @@ def test_cpu_isa_is_recorded_kept_by_from_cache_and_overridable(calib_onnx, cali
     assert "--cpu-isa" in bad.output and "vnni, x86, arm64" in bad.output
 
 
-def test_max_drop_keeps_the_sensitive_layers_and_meets_the_budget(
+def test_max_drop_keeps_the_sensitive_layers_then_says_how_many_images_would_decide(
     outlier_classifier_onnx, calib_split, small_val, tmp_path: Path
 ) -> None:
     source, hostile = outlier_classifier_onnx
@@ -145,9 +145,13 @@ def test_max_drop_keeps_the_sensitive_layers_and_meets_the_budget(
         "--val-ann",
         small_val,
     )
-    assert result.exit_code == 0, result.output
+    # Plain INT8 FAILs (agreement ≈ 1 %); with the 3 hostile convs in FP32 every point estimate is within
+    # its limit, but 40 images (103 ROIs) cannot bound a 0.86-point limit: the search stops there, keeps
+    # that configuration, writes both files and exits 2 saying how many images would decide it.
+    assert result.exit_code == 2, result.output
     out = result.output.replace("\n", " ")
-    assert "kept in FP32" in out and "drop" in out
+    assert "kept in FP32" in out and "INCONCLUSIVE" in out and "validation images would decide it" in out
+    assert (tmp_path / "outlier.int8.onnx").is_file() and (tmp_path / "outlier.int8cpu.onnx").is_file()
     cache = load_cache(tmp_path / "outlier.calib.json")
     assert set(cache.exclude) & set(hostile), f"kept {cache.exclude}, the hostile convs are {hostile}"
     for name in cache.exclude:
@@ -190,7 +194,7 @@ def test_max_drop_that_cannot_be_met_exits_1(outlier_classifier_onnx, calib_spli
         small_val,
     )
     assert result.exit_code == 1, result.output
-    assert "stays above --max-drop" in result.output
+    assert "fails its budget" in result.output and "FAIL" in result.output
     assert not list(tmp_path.glob("*.int8*.onnx"))
 
 

@@ -76,9 +76,14 @@ def test_parity_cli_pass_writes_json(coco_mini: Path, tiny_cls_ckpt: Path, tiny_
         out,
     )
     assert result.exit_code == 0, result.output
-    assert "PASS" in result.output and "within the fp32 budget" in result.output
+    assert "PASS" in result.output and "fp32 PASS" in result.output
     report = json.loads(out.read_text())
-    assert report["passed"] is True and report["precision"] == "fp32" and report["images"] == 3
+    assert (
+        report["passed"] is True
+        and report["verdict"] == "PASS"
+        and report["precision"] == "fp32"
+        and report["images"] == 3
+    )
     assert report["classification"]["agreement"] == 100.0 and report["classification"]["rel_diff"] <= 1e-4
 
 
@@ -99,7 +104,7 @@ def test_parity_cli_over_budget_exits_1(coco_mini: Path, tiny_cls_onnx: Path, tm
         "2",
     )
     assert result.exit_code == 1
-    assert "over the fp32 budget" in result.output and "exceeds" in result.output
+    assert "fp32 FAIL" in result.output and "exceeds" in result.output
 
 
 def test_parity_cli_refuses_onnx_without_metadata(

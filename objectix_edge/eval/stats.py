@@ -1,0 +1,96 @@
+"""Intervals for parity verdicts: paired bootstrap over images, Clopper–Pearson bounds, sample sizes.
+
+Every interval is two-sided at 95 %, so each of its bounds is a one-sided 97.5 % bound: a verdict that
+uses the upper bound to PASS and the lower bound to FAIL is wrong at most 2.5 % of the time each way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+CONFIDENCE = 0.95
+REPLICATES = 1000
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and its two-sided interval (same units)."""
+
+    value: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+    def describe(self, unit: str = "") -> str:
+        return f"{self.value:.3g}{unit} [{self.low:.3g}, {self.high:.3g}]"
+
+
+def bootstrap_weights(groups: int, replicates: int = REPLICATES, seed: int = SEED) -> np.ndarray:
+    """``replicates`` × ``groups`` resampling counts (a multinomial draw of ``groups`` from ``groups``).
+
+    Counts, not indices, so a per-image accumulation is re-weighted instead of re-evaluated.
+    """
+    if groups < 1:
+        raise ValueError("the bootstrap needs at least one image")
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(groups, np.full(groups, 1.0 / groups), size=replicates).astype(np.float64)
+
+
+def percentile_interval(point: float, samples: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """The percentile bootstrap interval of ``samples`` around ``point`` (the estimate on the full sample)."""
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    low, high = np.percentile(np.asarray(samples, dtype=np.float64), [tail, 100.0 - tail])
+    return Interval(float(point), float(min(low, point)), float(max(high, point)))
+
+
+def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE) -> Interval:
+    """Exact binomial interval for a proportion (as a fraction), from the beta distribution's quantiles."""
+    from scipy.stats import beta
+
+    if trials < 1 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
+    alpha = 1.0 - confidence
+    low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
+    high = 1.0 if successes == trials else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
+    return Interval(successes / trials, low, high)
+
+
+def scaled_sample_size(current: int, interval: Interval, limit: float) -> int | None:
+    """How many units (images) would put the interval's nearer bound on the far side of ``limit``,
+    if its half-width shrinks as 1/sqrt(n) at the observed variance. None when the estimate sits on
+    the limit (no sample size decides it)."""
+    gap = abs(interval.value - limit)
+    half = max(interval.high - interval.value, interval.value - interval.low)
+    if gap <= 0:
+        return None
+    if half <= gap:
+        return current
+    return int(math.ceil(current * (half / gap) ** 2))
+
+
+def clopper_pearson_trials_needed(rate: float, limit: float, confidence: float = CONFIDENCE) -> int | None:
+    """Trials at which the Clopper–Pearson upper bound of an observed ``rate`` (fraction) falls to ``limit``.
+
+    With 0 events: n = log(alpha/2) / log(1 - limit) (e.g. 460 for a limit of 0.8 %). None when the
+    rate itself is at or above the limit.
+    """
+    if rate >= limit:
+        return None
+    low, high = 1, 1
+    while clopper_pearson(round(rate * high), high, confidence).high > limit:
+        low, high = high, high * 2
+        if high > 10**8:
+            return None
+    while low < high:  # smallest n whose bound is within the limit
+        mid = (low + high) // 2
+        if clopper_pearson(round(rate * mid), mid, confidence).high > limit:
+            low = mid + 1
+        else:
+            high = mid
+    return high
