@@ -48,21 +48,38 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
+def _cpuid_features() -> dict[str, bool]:
+    """numpy's own CPUID probe (what this process can execute, also under an emulator or a VM that masks
+    features /proc/cpuinfo still lists); empty if this numpy does not expose it."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:
+            return {}
+    return dict(__cpu_features__)
+
+
 @lru_cache(maxsize=1)
 def _detected() -> tuple[CpuIsa, str]:
     machine = platform.machine().lower()
-    flags = _cpu_flags()
+    flags, cpuid = _cpu_flags(), _cpuid_features()
+
+    def has(cpuid_name: str, flag: str) -> bool:
+        return cpuid.get(cpuid_name, flag in flags)
+
     if machine in _X86:
-        if "avx512_vnni" in flags:
+        if has("AVX512VNNI", "avx512_vnni"):
             return CpuIsa.VNNI, "AVX-512 VNNI"
-        if "avx_vnni" in flags:
+        if "avx_vnni" in flags and has("AVX2", "avx2"):  # numpy has no AVX-VNNI probe
             return CpuIsa.VNNI, "AVX-VNNI"
-        # Without /proc/cpuinfo (macOS, Windows) nothing proves VNNI: the x86 class is safe on every x86 CPU.
-        if "avx512f" in flags:
+        # Where nothing proves VNNI the x86 class is chosen: its 7-bit weights are safe on every x86 CPU.
+        if has("AVX512F", "avx512f"):
             return CpuIsa.X86, "AVX-512 without VNNI"
-        return CpuIsa.X86, "AVX2" if "avx2" in flags else ("unknown x86 extensions" if not flags else "SSE/AVX")
+        return CpuIsa.X86, "AVX2" if has("AVX2", "avx2") else "SSE/AVX (no AVX2)"
     if machine in _ARM64:
-        return CpuIsa.ARM64, "NEON dot-product" if "asimddp" in flags else "NEON"
+        return CpuIsa.ARM64, "NEON dot-product" if has("ASIMDDP", "asimddp") else "NEON"
     return CpuIsa.UNKNOWN, machine or "unknown"
 
 

@@ -20,6 +20,9 @@ def demo(
     frames: int = typer.Option(40, "--frames", help="Frames in the generated video."),
     det_epochs: int = typer.Option(60, "--det-epochs", help="Detector training epochs."),
     cls_epochs: int = typer.Option(15, "--cls-epochs", help="ROI classifier training epochs."),
+    val_images: int = typer.Option(
+        352, "--val-images", help="Held-out synthetic images: 32 calibrate, the rest decide the parity verdicts."
+    ),
 ) -> None:
     """Synthetic shapes → train a detector + ROI classifier → deploy with a report → a headless run on a video.
 
@@ -35,7 +38,15 @@ def demo(
     def stage(message: str) -> None:
         console.print(f"[{time.perf_counter() - start:5.0f} s] {message}", style="bold", markup=False, highlight=False)
 
-    config = DemoConfig(out=folder, threads=threads, video_frames=frames, det_epochs=det_epochs, cls_epochs=cls_epochs)
+    config = DemoConfig(
+        out=folder,
+        threads=threads,
+        video_frames=frames,
+        det_epochs=det_epochs,
+        cls_epochs=cls_epochs,
+        val_images=val_images,
+        calib_images=min(32, val_images // 2),
+    )
     result = run_demo(config, DemoHooks(stage=stage, deploy=console_hooks(), train_progress=True))
     run = result.run_summary
     console.print(

@@ -140,12 +140,13 @@ def test_demo_runs_end_to_end_at_a_small_size(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     code, output = _invoke(
         ["demo", "--out", str(out), "--det-epochs", "2", "--cls-epochs", "1", "--frames", "4", "--threads", "1"]
+        + ["--val-images", "48"]
     )
     assert f"demo folder: {out}" in output
     record = json.loads((out / "deploy" / "report.json").read_text())
     steps = {s["name"]: s["status"] for s in record["steps"]}
     assert steps["export"] == steps["fp16"] == steps["int8"] == steps["bench"] == "ok"
-    # A 2-epoch model may miss a parity budget; the demo then says so and exits 1, but still runs the video.
+    # A 2-epoch model may FAIL parity (exit 1) or leave it INCONCLUSIVE (exit 0, named); the video still runs.
     assert code == (0 if record["status"] == "ok" else 1), output
     assert f"report: {out / 'deploy' / 'report.md'}" in output.replace("\n", "")
     lines = (out / "run" / "detections.jsonl").read_text().splitlines()
