@@ -51,14 +51,14 @@ def _cpu_flags() -> set[str]:
 def _cpuid_features() -> dict[str, bool]:
     """numpy's own CPUID probe (what this process can execute, also under an emulator or a VM that masks
     features /proc/cpuinfo still lists); empty if this numpy does not expose it."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:
+    import importlib
+
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # numpy 2, numpy 1
         try:
-            from numpy.core._multiarray_umath import __cpu_features__
+            return dict(getattr(importlib.import_module(module), "__cpu_features__", {}))
         except ImportError:
-            return {}
-    return dict(__cpu_features__)
+            continue
+    return {}
 
 
 @lru_cache(maxsize=1)

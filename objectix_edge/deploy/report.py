@@ -133,6 +133,12 @@ def _calibration_section(record: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _backend(row: dict[str, Any]) -> str:
+    """backend/precision, and for INT8 files the kernels ONNX Runtime ran them with."""
+    kernels = row.get("int8_kernels")
+    return f"{row['backend']}/{row['precision']}" + (f" ({kernels} kernels)" if kernels else "")
+
+
 def _interval(value: float | None, low: float | None, high: float | None) -> str:
     if value is None:
         return "—"
@@ -157,7 +163,7 @@ def _parity_section(record: dict[str, Any]) -> list[str]:
     rows = [
         [
             f"`{p['artifact']}`",
-            f"{p['backend']}/{p['precision']}",
+            _backend(p),
             p["metric"],
             fmt(p["value"]),
             fmt(p["reference_value"]),
@@ -200,7 +206,7 @@ def _bench_section(record: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 name,
-                f"{r['backend']}/{r['precision']}",
+                _backend(r),
                 str(r["batch"]),
                 fmt(lat["mean"], 3),
                 fmt(lat["p50"], 3),

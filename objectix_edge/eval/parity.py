@@ -245,6 +245,7 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         evidence=evidence,
         detection=det,
         classification=cls,
+        int8_kernels=getattr(getattr(artifact, "int8_kernels", None), "value", None),
     )
 
 

@@ -52,6 +52,7 @@ class ParityReport:
     evidence: Evidence
     detection: DetectionParity | None = None
     classification: ClassifierParity | None = None
+    int8_kernels: str | None = None  # how ONNX Runtime ran an INT8 file (runtime/int8_kernels.py)
 
     @property
     def verdict(self) -> Verdict:

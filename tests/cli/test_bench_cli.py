@@ -39,6 +39,7 @@ ACCURACY_FIELDS = {
     "artifact",
     "backend",
     "precision",
+    "int8_kernels",
     "metric",
     "images",
     "value",
