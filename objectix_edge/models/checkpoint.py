@@ -109,6 +109,11 @@ def load_torchvision_backbone(model: nn.Module, weights: str | Path) -> list[str
         raise ArtifactError(
             f"{weights}: is not a readable torchvision state dict; use the official resnet50-*.pth file"
         ) from exc
+    if isinstance(state, dict) and ("model_state_dict" in state or any(str(k).startswith("fc.0.") for k in state)):
+        raise ArtifactError(
+            f"{weights}: holds a trained classifier (wrapped or with an MLP head), whose head --pretrained would "
+            "drop; import it with objx-edge import torchvision-classifier and train with --init-from"
+        )
     own = model.state_dict()
     loadable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     backbone_keys = [k for k in own if not k.startswith(("roi_gate.", "fc."))]

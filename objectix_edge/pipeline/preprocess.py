@@ -182,7 +182,8 @@ def crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec) -> tu
 def preprocess_rois(
     image_bgr: np.ndarray, boxes: Sequence[Sequence[float]] | np.ndarray, spec: ModelSpec
 ) -> dict[str, np.ndarray]:
-    """All ROIs of one frame → one batch ``{"images": [N,3,H,W], "roi_mask": [N,1,H,W]}`` (either ROI mode)."""
+    """All ROIs of one frame → one batch ``{"images": [N,3,H,W], "roi_mask": [N,1,H,W]}`` (either ROI mode;
+    a whole-image classifier gets only ``images``, the crops with context)."""
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         image, lb = preprocess_image(image_bgr, spec)
         _, h, w = image.shape
@@ -191,9 +192,11 @@ def preprocess_rois(
         return {"images": np.repeat(image[None], len(masks), axis=0), "roi_mask": stacked}
     th, tw = spec.input_size
     if len(boxes) == 0:
-        return {"images": np.zeros((0, 3, th, tw), np.float32), "roi_mask": np.zeros((0, 1, th, tw), np.float32)}
+        empty = {"images": np.zeros((0, 3, th, tw), np.float32), "roi_mask": np.zeros((0, 1, th, tw), np.float32)}
+        return {k: v for k, v in empty.items() if k in spec.input_names}
     crops, masks = zip(*(crop_roi(image_bgr, b, spec) for b in boxes), strict=True)
-    return {"images": np.stack(crops), "roi_mask": np.stack(masks)}
+    # A whole-image classifier (task classify) in the cascade gets the crop alone.
+    return {k: v for k, v in {"images": np.stack(crops), "roi_mask": np.stack(masks)}.items() if k in spec.input_names}
 
 
 def preprocess_masked(image_bgr: np.ndarray, masks: Sequence[np.ndarray], spec: ModelSpec) -> dict[str, np.ndarray]:

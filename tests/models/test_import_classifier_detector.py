@@ -118,3 +118,27 @@ def test_wrong_format_and_pickled_model_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="pickled whole model.*torch.save\\(model.state_dict\\(\\)"):
         import_to_checkpoint("objectix", whole, tmp_path / "x.pt")
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_pretrained_refuses_a_trained_head_and_points_to_import(tmp_path: Path) -> None:
+    from objectix_edge.models.checkpoint import load_torchvision_backbone
+    from objectix_edge.models.registry import create_model
+
+    src = tmp_path / "resnet50_best_45.pth"
+    torch.save({"model_state_dict": FourClassRef(layers=(1, 1, 1, 1)).net.state_dict()}, src)
+    model = create_model("resnet50-cls", categories=FOUR, layers=(1, 1, 1, 1))
+    with pytest.raises(ArtifactError, match="import torchvision-classifier and train with --init-from"):
+        load_torchvision_backbone(model, src)
+
+
+def test_whole_image_classifier_gets_crops_in_the_cascade_preprocessing(coco_mini: Path) -> None:
+    import cv2
+
+    from objectix_edge.models.registry import create_model
+    from objectix_edge.pipeline.preprocess import preprocess_rois
+
+    spec = create_model("resnet50-cls", categories=FOUR, layers=(1, 1, 1, 1), base_width=8, imgsz=64).spec
+    frame = cv2.imread(str(coco_mini / "images" / IMAGES[0]))
+    feeds = preprocess_rois(frame, [[10, 20, 110, 90], [200, 100, 260, 300]], spec)
+    assert list(feeds) == ["images"] and feeds["images"].shape == (2, 3, 64, 64)
+    assert list(preprocess_rois(frame, [], spec)) == ["images"]
