@@ -77,6 +77,11 @@ def train(
         None, "--init-from", help="Fine-tune the weights of this checkpoint (e.g. one made by objx-edge import)."
     ),
     head: str | None = typer.Option(None, "--head", help="resnet50-cls head: linear or mlp:HIDDEN (e.g. mlp:256)."),
+    crop_scale: float = typer.Option(
+        0.08,
+        "--crop-scale",
+        help="resnet50-cls: smallest area fraction of the random resized crop (torchvision: 0.08).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Train a model on a COCO folder: AdamW, cosine/plateau, checkpoints, exact --resume, early stop, metrics CSV.
@@ -123,6 +128,7 @@ def train(
         freeze_until=freeze_until,
         pretrained=pretrained,
         init_from=init_from,
+        crop_scale=crop_scale,
         progress=progress,
     )
     result = run_training(cfg)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource, read_image
+from objectix_edge.errors import InputError
 from objectix_edge.spec import ModelSpec
 
 WINDOW_SIDES = (160, 1000)
-CROP_SCALE = (0.08, 1.0)  # torchvision RandomResizedCrop default, as the 4-class project trained
 
 
 def single_category_images(source: CocoSource) -> list[tuple[int, int]]:
@@ -38,8 +38,15 @@ def train_crop_size(spec: ModelSpec) -> int:
 class ClassifyDataset:
     """One sample per selected image: ``{"images": CHW float32, "labels": int64}``, seeded per (epoch, index)."""
 
-    def __init__(self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0) -> None:
+    def __init__(
+        self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0, crop_scale: float = 0.08
+    ) -> None:
+        """``crop_scale``: smallest area fraction of the random resized crop (0.08: torchvision's default,
+        what the 4-class project trained with)."""
+        if not 0 < crop_scale <= 1:
+            raise InputError(f"--crop-scale must be in (0, 1], got {crop_scale}")
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
+        self.crop_scale = crop_scale
         self.samples = single_category_images(source)
         self.epoch = 0
 
@@ -61,7 +68,7 @@ class ClassifyDataset:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         fitted, _ = fit(image, self.spec)
         empty = np.zeros((0, 4), np.float32)
-        crop, _, _ = random_resized_crop(fitted, empty, np.zeros(0, np.int64), rng, scale=CROP_SCALE)
+        crop, _, _ = random_resized_crop(fitted, empty, np.zeros(0, np.int64), rng, scale=(self.crop_scale, 1.0))
         side = train_crop_size(self.spec)
         crop = resize_image(np.ascontiguousarray(crop), (side, side), self.spec.resize_kernel)
         if rng.random() < 0.5:

@@ -41,6 +41,7 @@ class TrainConfig:
     device: str = "auto"
     freeze_until: str | None = None
     pretrained: Path | None = None
+    crop_scale: float = 0.08  # classify: smallest area fraction of the random resized crop (torchvision's 0.08)
     init_from: Path | None = None  # an objectix-edge checkpoint (e.g. from objx-edge import) to fine-tune
     grad_clip: float = 10.0
     progress: bool = True

@@ -144,7 +144,7 @@ class Trainer:
         self.device = torch.device(ctx.device)
         self.model = model.to(self.device)
         self.spec = cast(ModelSpec, model.spec)  # registered models carry one; __getattr__ says Tensor | Module
-        self.task = make_task(self.spec, self.source, cfg.seed, ctx.device)
+        self.task = make_task(self.spec, self.source, cfg.seed, ctx.device, cfg.crop_scale)
         self.sampler: DistributedSampler[Any] = DistributedSampler(
             self.task.dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=cfg.seed
         )

@@ -68,10 +68,10 @@ def _validate_image_classifier(device: str, model: nn.Module, source: CocoSource
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
 
 
-def make_task(spec: ModelSpec, source: CocoSource, seed: int, device: str) -> TaskAdapter:
+def make_task(spec: ModelSpec, source: CocoSource, seed: int, device: str, crop_scale: float = 0.08) -> TaskAdapter:
     if spec.task == Task.CLASSIFY:
         return TaskAdapter(
-            dataset=ClassifyDataset(source, spec, train=True, seed=seed),
+            dataset=ClassifyDataset(source, spec, train=True, seed=seed, crop_scale=crop_scale),
             collate=collate_classify,
             loss=_image_classifier_loss,
             validate=partial(_validate_image_classifier, device),
