@@ -97,9 +97,10 @@ class Cascade:
             raise InputError(
                 f"{detector.describe()}: is a {detector.spec.task.value} model; --detector needs a detector"
             )
-        if classifier is not None and classifier.spec.task != Task.ROI_CLASSIFY:
+        # ROI classifiers (crop + mask, or frame + mask) and whole-image classifiers, which get the crop alone.
+        if classifier is not None and classifier.spec.task not in (Task.ROI_CLASSIFY, Task.CLASSIFY):
             raise InputError(
-                f"{classifier.describe()}: is a {classifier.spec.task.value} model; --classifier needs an ROI classifier"
+                f"{classifier.describe()}: is a {classifier.spec.task.value} model; --classifier needs a classifier"
             )
         self.detector = detector
         self.classifier = classifier

@@ -160,7 +160,7 @@ def test_stream_that_drops_is_reconnected_and_run_as_a_live_source(
         (["--video", "{media}", "--save", "{tmp}/out.gif"], "cannot save video as .gif"),
         (
             ["--video", "{media}", "--classifier", "{detector}"],
-            "is a detect model; --classifier needs an ROI classifier",
+            "is a detect model; --classifier needs a classifier",
         ),
         (["--video", "{media}", "--no-track", "--reclassify-every", "5"], "--reclassify-every 5 needs tracking"),
         (["--video", "{media}", "--threads", "2,x"], "--threads 2,x: give DET or DET,CLS"),

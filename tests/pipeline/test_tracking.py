@@ -253,6 +253,34 @@ def test_full_frame_and_mask_classifier_works_per_track(
     assert checked >= 3 and summary.classifier is not None and summary.classifier.rois >= checked
 
 
+def test_whole_image_classifier_gets_the_crop_alone(
+    detector: Runner, moving: tuple[Path, list[list[MovingObject]]], tmp_path: Path
+) -> None:
+    # A `classify` model (resnet50-cls, e.g. the 4-class seed) in the cascade: it gets each box's crop.
+    torch.manual_seed(0)
+    model = create_model("resnet50-cls", categories=SHAPES, layers=(1, 1, 1, 1), base_width=8, imgsz=48)
+    path = save_checkpoint(tmp_path / "cls.pt", model)
+    video, _ = moving
+    frames = decode_all(video)
+    with open_runner(path) as classifier:
+        cascade = Cascade(detector, classifier, dataclasses.replace(TRACKED, top_k=50))
+        Pipeline(VideoFileSource(video), cascade, [JsonlSink(tmp_path / "c.jsonl")], LoopConfig(8)).run()
+        records = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+        checked = 0
+        for record in records:
+            fresh = [d for d in record["detections"] if d["classifier"] and d["classifier"]["frame"] == record["frame"]]
+            fresh = [d for d in fresh if d["classifier"]["votes"] == 1]
+            if not fresh:
+                continue
+            feeds = preprocess_rois(frames[record["frame"]], [d["box"] for d in fresh], classifier.spec)
+            assert set(feeds) == {"images"} and feeds["images"].shape[2:] == (48, 48)
+            logits = np.asarray(classifier.infer(feeds)["logits"])
+            for det, row in zip(fresh, logits, strict=True):
+                assert det["classifier"]["class_index"] == int(row.argmax())
+                checked += 1
+    assert checked >= 3
+
+
 @pytest.mark.parametrize("buffer", [0, 3])
 def test_a_track_that_leaves_is_closed_after_the_buffer_and_a_low_score_box_keeps_it(buffer: int) -> None:
     tracker = Tracker(TrackConfig(floor=0.05, buffer=buffer), conf=0.3)
