@@ -21,7 +21,7 @@ def demo(
     det_epochs: int = typer.Option(60, "--det-epochs", help="Detector training epochs."),
     cls_epochs: int = typer.Option(15, "--cls-epochs", help="ROI classifier training epochs."),
     val_images: int = typer.Option(
-        352, "--val-images", help="Held-out synthetic images: 32 calibrate, the rest decide the parity verdicts."
+        512, "--val-images", help="Held-out synthetic images: 32 calibrate, the rest decide the parity verdicts."
     ),
 ) -> None:
     """Synthetic shapes → train a detector + ROI classifier → deploy with a report → a headless run on a video.
