@@ -21,7 +21,9 @@ from objectix_edge.spec import ModelSpec
 
 
 class CandidateEvaluator(Protocol):
-    def outputs(self, path: Path) -> Any: ...
+    def outputs(self, path: Path, batches: int | None = None) -> Any:
+        """The file's outputs on every image, or on the first ``batches`` batches (a cheaper ranking)."""
+        ...
 
     def metric(self, outputs: Any) -> float: ...
 
@@ -56,7 +58,7 @@ class _DetectorEval:
             x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in ids], spec)
             self.batches.append((ids, x, boxes))
 
-    def outputs(self, path: Path) -> list[dict[str, Any]]:
+    def outputs(self, path: Path, batches: int | None = None) -> list[dict[str, Any]]:
         """Detections in the COCO results format."""
         from objectix_edge.eval.detection import DEFAULT_CONF, coco_results_for_image
         from objectix_edge.pipeline.postprocess import to_original
@@ -65,7 +67,7 @@ class _DetectorEval:
         results: list[dict[str, Any]] = []
         with OrtRunner(path, judge=True) as runner:
             name = runner.inputs()[0].name
-            for ids, x, boxes in self.batches:
+            for ids, x, boxes in self.batches[:batches]:
                 dets = runner.infer({name: x})[self.spec.output_names[0]]
                 for k, image_id in enumerate(ids):
                     rows = to_original(dets[k], boxes[k], DEFAULT_CONF)
@@ -104,15 +106,17 @@ class _ClassifierEval:
         merged = {k: np.concatenate([f[k] for f in feeds]) for k in feeds[0]}
         self.batches = [{k: v[i : i + batch] for k, v in merged.items()} for i in range(0, len(labels), batch)]
 
-    def outputs(self, path: Path) -> np.ndarray:
-        """Top-1 class of every ROI."""
+    def outputs(self, path: Path, batches: int | None = None) -> np.ndarray:
+        """Top-1 class of every ROI (of the first ``batches`` batches)."""
         from objectix_edge.runtime.ort_runner import OrtRunner
 
         with OrtRunner(path, judge=True) as runner:
-            return np.concatenate([runner.infer(b)[self.spec.output_names[0]].argmax(1) for b in self.batches])
+            return np.concatenate(
+                [runner.infer(b)[self.spec.output_names[0]].argmax(1) for b in self.batches[:batches]]
+            )
 
     def metric(self, outputs: np.ndarray) -> float:
-        return 100.0 * float(np.mean(outputs == self.labels))
+        return 100.0 * float(np.mean(outputs == self.labels[: len(outputs)]))
 
     def evidence(self, reference: np.ndarray, outputs: np.ndarray) -> Evidence:
         return classifier_evidence(RoiOutcome(self.owners, self.labels, reference, outputs))

@@ -3,10 +3,13 @@
 1. Run the FP32 file on validation images the calibration did not use: its outputs are the reference.
 2. Quantize everything (both forms) and judge each against the reference as ``parity`` does (agreement,
    then the drop's 95 % interval against the INT8 limit, capped by ``--max-drop``). Both PASS: done.
-3. Sensitivity of each quantizable layer = the metric lost when *only* that layer is quantized.
-4. Keep layers in FP32, most sensitive first, until both forms PASS, or until ``max_kept`` layers are kept
-   (default half: beyond that INT8 buys little). Without a PASS the best configuration found is kept:
-   FAIL when even it fails, INCONCLUSIVE (with the images that would decide) when the set cannot tell.
+3. Sensitivity of each quantizable layer = the metric lost when *only* that layer is quantized (on the
+   first 128 images: it only ranks the layers).
+4. Keep layers in FP32, most sensitive first, until both forms PASS, until nothing is lost any more (every
+   drop estimate ≤ 0: only more images can decide), until PATIENCE layers in a row bring no improvement,
+   or until ``max_kept`` layers are kept (default half: beyond that INT8 buys little). Without a PASS the
+   best configuration found is kept: FAIL when even it fails, INCONCLUSIVE (with the images that would
+   decide) when the set cannot tell.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from objectix_edge.calib.quantize import QuantizeConfig, layer_nodes, load_model
 from objectix_edge.enums import Int8Form
 from objectix_edge.eval.budgets import Budget
 from objectix_edge.eval.verdict import Evidence, Judgement, Verdict, statistical_judgement
+
+PATIENCE = 3  # layers kept in a row without improving the worst drop bound before the search stops
+RANKING_BATCHES = 16  # per-layer sensitivity only ranks layers: the first 16 batches (128 images) suffice
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,12 @@ class Candidate:
         return max(e.drop.high for e in self.evidence.values())
 
     def undecidable(self, budget: Budget) -> bool:
-        """No choice of layers can decide it: the original is too weak, or every point estimate is already
-        within its limit and only the sample's size keeps a bound across it (more FP32 layers move the
-        estimates, not the width of their intervals)."""
+        """No choice of layers can decide it: the original is too weak, or nothing is lost any more (every
+        drop estimate ≤ 0, agreement at its minimum) and only the sample's size keeps a bound across the
+        limit: more FP32 layers cannot lower the estimates further, and they do not narrow the intervals."""
         if any(e.too_weak or e.weak_metric for e in self.evidence.values()):
             return True
-        return self.verdict == Verdict.INCONCLUSIVE and all(_points_within(e, budget) for e in self.evidence.values())
+        return self.verdict == Verdict.INCONCLUSIVE and all(_nothing_lost(e, budget) for e in self.evidence.values())
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ class _Search:
         )
         self.reference: Any = evaluator.outputs(model_path)
         self.fp32 = evaluator.metric(self.reference)
+        self.fp32_ranking = evaluator.metric(evaluator.outputs(model_path, RANKING_BATCHES))
         self.evaluations = 0
 
     def _file(self, form: Int8Form, config: QuantizeConfig) -> Path:
@@ -117,8 +124,10 @@ class _Search:
         out = self.workdir / f"candidate.{form.value}.onnx"
         return quantize_from_cache(self.model_path, self.cache, out, form, config)
 
-    def metric(self, form: Int8Form, config: QuantizeConfig) -> float:
-        return self.evaluator.metric(self.evaluator.outputs(self._file(form, config)))
+    def sensitivity(self, form: Int8Form, config: QuantizeConfig) -> float:
+        """Metric lost on the ranking images when only ``config``'s layers are quantized."""
+        outputs = self.evaluator.outputs(self._file(form, config), RANKING_BATCHES)
+        return self.fp32_ranking - self.evaluator.metric(outputs)
 
     def candidate(self, kept: tuple[str, ...]) -> Candidate:
         metrics, evidence, judgements = {}, {}, {}
@@ -130,11 +139,11 @@ class _Search:
         return Candidate(kept, metrics, evidence, judgements)
 
 
-def _points_within(evidence: Evidence, budget: Budget) -> bool:
+def _nothing_lost(evidence: Evidence, budget: Budget) -> bool:
     gates = [(evidence.agreement, budget.min_agreement), (evidence.matched, budget.min_matched)]
     if any(i is not None and m is not None and i.value < m for i, m in gates):
         return False
-    return evidence.drop.value <= budget.drop_limit(evidence.reference_metric)
+    return evidence.drop.value <= 0.0
 
 
 def _better(a: Candidate, b: Candidate) -> Candidate:
@@ -167,19 +176,24 @@ def fit_budget(
         for i, node in enumerate(candidates):
             # The CPU form is the fast one to evaluate; both forms share the ranges that matter here.
             only = QuantizeConfig(exclude=config.exclude, only=(node,))
-            sensitivity[node] = search.fp32 - search.metric(Int8Form.CPU, only)
+            sensitivity[node] = search.sensitivity(Int8Form.CPU, only)
             note(f"sensitivity {i + 1}/{len(candidates)} {node}: {sensitivity[node]:+.2f}")
         order = sorted(candidates, key=lambda n: (-sensitivity[n], candidates.index(n)))
         max_kept = config.max_kept if config.max_kept is not None else max(1, len(candidates) // 2)
         best = first
         kept: tuple[str, ...] = ()
+        stale = 0  # steps since the worst drop bound last improved
         for node in order[:max_kept]:
             kept = (*kept, node)
             current = search.candidate(kept)
             note(f"keep {len(kept)} layer(s) in FP32 → INT8 {_fmt(current)}")
             if current.verdict == Verdict.PASS or current.undecidable(config.budget):
                 return BudgetResult(search.fp32, current, sensitivity, search.evaluations)
-            best = _better(best, current)
+            improved = _better(best, current) is current
+            best = current if improved else best
+            stale = 0 if improved else stale + 1
+            if stale == PATIENCE:  # the less sensitive layers left do not move the bound any more
+                break
         return BudgetResult(search.fp32, best, sensitivity, search.evaluations)
 
 

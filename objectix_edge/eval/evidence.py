@@ -57,8 +57,10 @@ def detector_evidence(
     drop = percentile_interval(ref_map - art_map, 100.0 * (ref_eval.map(weights) - art_eval.map(weights)))
     agreement = percentile_interval(100.0 * agree_eval.map()[0], 100.0 * agree_eval.map(weights))
     found, total = agree_eval.gt_matched_50, agree_eval.gt_total
-    shares = 100.0 * (weights @ found) / np.maximum(weights @ total, 1e-12)
-    matched = percentile_interval(100.0 * found.sum() / max(total.sum(), 1.0), shares[weights @ total > 0])
+    matched = None  # no confident detection: nothing to match (and ``too_weak`` below says so)
+    if total.sum() > 0:
+        shares = 100.0 * (weights @ found) / np.maximum(weights @ total, 1e-12)
+        matched = percentile_interval(100.0 * found.sum() / total.sum(), shares[weights @ total > 0])
     too_weak = None
     if len(confident) < MIN_CONFIDENT_DETECTIONS:
         too_weak = (

@@ -19,12 +19,11 @@ from torchvision.models.resnet import Bottleneck, ResNet
 
 from objectix_edge.enums import Task
 from objectix_edge.models.registry import register_model
+from objectix_edge.models.resnet_parts import RESNET50_LAYERS, FreezableLayers
 from objectix_edge.spec import Category, ChannelOrder, ModelSpec, ResizeKernel, ResizePolicy, RoiMode
 
 OBJECTIX_MEAN = (123.68, 116.779, 103.939)  # applied to channel indices 0, 1, 2 of a BGR image, as ObjectiX does
 OBJECTIX_STD = (65.0, 65.0, 65.0)
-RESNET50_LAYERS = (3, 4, 6, 3)
-LAYER_NAMES = ("stem", "layer1", "layer2", "layer3", "layer4", "fc")
 
 
 class AttentionVariant(str, Enum):
@@ -34,7 +33,7 @@ class AttentionVariant(str, Enum):
     MULTIPLY = "multiply"
 
 
-class ObjectixResNet50(nn.Module):
+class ObjectixResNet50(FreezableLayers):
     """ObjectiX's network; ``layers`` other than (3, 4, 6, 3) give shallower variants of the same code (tests)."""
 
     def __init__(self, spec: ModelSpec, variant: AttentionVariant, layers: Sequence[int]) -> None:
@@ -61,28 +60,9 @@ class ObjectixResNet50(nn.Module):
         x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
         return net.fc(torch.mean(x, dim=(2, 3)))
 
-    def freeze_until(self, layer: str | None) -> list[str]:
-        """Freeze every layer before ``layer`` (one of LAYER_NAMES); the attention conv always trains."""
-        if layer is None:
-            return []
-        if layer not in LAYER_NAMES:
-            raise ValueError(f"--freeze-until must be one of {', '.join(LAYER_NAMES)}, got {layer!r}")
-        frozen = list(LAYER_NAMES[: LAYER_NAMES.index(layer)])
-        for name in frozen:
-            for module in self._layer_modules(name):
-                module.requires_grad_(False)
-        self._frozen = frozen
-        return frozen
-
     def _layer_modules(self, name: str) -> list[nn.Module]:
+        # torchvision's ResNet is kept whole under ``Net``; the attention conv always trains.
         return [self.Net.conv1, self.Net.bn1] if name == "stem" else [getattr(self.Net, name)]
-
-    def train(self, mode: bool = True) -> ObjectixResNet50:
-        super().train(mode)
-        for name in getattr(self, "_frozen", []):
-            for module in self._layer_modules(name):
-                module.eval()
-        return self
 
 
 def objectix_spec(

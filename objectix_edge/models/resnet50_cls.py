@@ -13,15 +13,12 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torchvision.models.resnet import Bottleneck
 
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.models.registry import register_model
+from objectix_edge.models.resnet_parts import RESNET50_LAYERS, TorchvisionResNet
 from objectix_edge.spec import Category, ModelSpec, ResizeKernel, ResizePolicy
-
-RESNET50_LAYERS = (3, 4, 6, 3)
-LAYER_NAMES = ("stem", "layer1", "layer2", "layer3", "layer4", "fc")
 
 
 def parse_head(head: str) -> int:
@@ -33,24 +30,15 @@ def parse_head(head: str) -> int:
     raise InputError(f"--head {head!r}: give linear or mlp:HIDDEN (e.g. mlp:256)")
 
 
-class ResNetClassifier(nn.Module):
+class ResNetClassifier(TorchvisionResNet):
     """torchvision's ResNet-50 topology (same parameter names) with the chosen head; ``base_width`` and
     ``layers`` other than 64 and (3, 4, 6, 3) give small variants of the same code (tests)."""
 
     def __init__(self, spec: ModelSpec, layers: Sequence[int], hidden: int, dropout: float, base_width: int) -> None:
         super().__init__()
         self.spec = spec
-        self.inplanes = base_width
-        self.conv1 = nn.Conv2d(3, base_width, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(base_width)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.layer1 = self._make_layer(base_width, layers[0], 1)
-        self.layer2 = self._make_layer(base_width * 2, layers[1], 2)
-        self.layer3 = self._make_layer(base_width * 4, layers[2], 2)
-        self.layer4 = self._make_layer(base_width * 8, layers[3], 2)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        features, classes = base_width * 8 * Bottleneck.expansion, spec.num_classes
+        self._build_stem(base_width)
+        features, classes = self._build_stages(layers, base_width), spec.num_classes
         self.fc: nn.Module = (
             nn.Sequential(
                 nn.Linear(features, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, classes)
@@ -58,50 +46,12 @@ class ResNetClassifier(nn.Module):
             if hidden
             else nn.Linear(features, classes)
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, Bottleneck):
-                nn.init.zeros_(m.bn3.weight)  # zero-init residual branches: each block starts as identity
-
-    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
-        downsample = None
-        if stride != 1 or self.inplanes != planes * Bottleneck.expansion:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, 1, stride, bias=False),
-                nn.BatchNorm2d(planes * Bottleneck.expansion),
-            )
-        layers = [Bottleneck(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes * Bottleneck.expansion
-        layers += [Bottleneck(self.inplanes, planes) for _ in range(1, blocks)]
-        return nn.Sequential(*layers)
+        self._init_weights()
 
     def forward(self, images: Tensor) -> Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
-
-    def freeze_until(self, layer: str | None) -> list[str]:
-        if layer is None:
-            return []
-        if layer not in LAYER_NAMES:
-            raise ValueError(f"--freeze-until must be one of {', '.join(LAYER_NAMES)}, got {layer!r}")
-        frozen = list(LAYER_NAMES[: LAYER_NAMES.index(layer)])
-        for name in frozen:
-            for module in self._layer_modules(name):
-                module.requires_grad_(False)
-        self._frozen = frozen
-        return frozen
-
-    def _layer_modules(self, name: str) -> list[nn.Module]:
-        return [self.conv1, self.bn1] if name == "stem" else [getattr(self, name)]
-
-    def train(self, mode: bool = True) -> ResNetClassifier:
-        super().train(mode)
-        for name in getattr(self, "_frozen", []):
-            for module in self._layer_modules(name):
-                module.eval()
-        return self
 
 
 @register_model("resnet50-cls")

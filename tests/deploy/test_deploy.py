@@ -120,8 +120,14 @@ def test_report_md_figures_match_report_json(deployed: DeployContext, record: di
         assert f"| {s['name']} | {s['status']} | {fmt(s['seconds'], 1)} |" in md
     for p in record["parity"]:
         row = next(line for line in _section(md, "Parity") if line.startswith(f"| `{p['artifact']}` |"))
-        for value in (p["value"], p["reference_value"], p["drop_points"], p["agreement"]):
+        for value in (p["value"], p["reference_value"]):
             assert f"| {fmt(value)} |" in row, (row, value)
+        for value, low, high in (
+            (p["drop_points"], p["drop_low"], p["drop_high"]),
+            (p["agreement"], p["agreement_low"], p["agreement_high"]),
+        ):
+            assert f"| {fmt(value)} [{fmt(low)}, {fmt(high)}] |" in row, (row, value)
+        assert row.rstrip(" |").endswith(p["verdict"]) or f"| {p['verdict']} (≈" in row
     bench_rows = _section(md, "Benchmark")
     for r in record["bench"]["results"]:
         lat = r["latency_ms"]

@@ -151,3 +151,22 @@ def test_healthy_fp16_classifier_passes(trained_classifier_ckpt: Path, tmp_path:
     print(report.message)
     assert report.verdict == Verdict.PASS, report.message
     assert report.evidence.drop.high <= report.judgement.limit  # decided by its bound, not its point
+
+
+def test_an_original_without_confident_detections_is_too_weak(coco_mini: Path) -> None:
+    """Every detection of the original scores 0.1: nothing reaches 0.3, so there is nothing to agree on."""
+    from pycocotools.coco import COCO
+
+    from objectix_edge.eval.agreement import coco_subset
+    from objectix_edge.eval.evidence import detector_evidence
+
+    full = COCO(str(coco_mini / "annotations" / "instances_train2017.json"))
+    gt = coco_subset(full, sorted(full.getImgIds())[:4])
+    dets = [
+        {"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 0.1}
+        for a in gt.dataset["annotations"]
+    ]
+    evidence, figures = detector_evidence(gt, dets, dets, sorted(gt.getCatIds()))
+    assert figures["confident_detections"] == 0 and evidence.matched is None and evidence.too_weak
+    judgement = statistical_judgement(INT8_DET, evidence)
+    assert judgement.verdict == Verdict.INCONCLUSIVE and "needed to judge agreement" in judgement.message()
