@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, read_image
+from objectix_edge.data.coco import CocoSource, EpochSeeded, read_image
 from objectix_edge.errors import InputError
 from objectix_edge.spec import ModelSpec
 
@@ -35,7 +35,7 @@ def train_crop_size(spec: ModelSpec) -> int:
     return max(8, round(spec.input_size[0] * 224 / 256))
 
 
-class ClassifyDataset:
+class ClassifyDataset(EpochSeeded):
     """One sample per selected image: ``{"images": CHW float32, "labels": int64}``, seeded per (epoch, index)."""
 
     def __init__(
@@ -48,13 +48,6 @@ class ClassifyDataset:
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.crop_scale = crop_scale
         self.samples = single_category_images(source)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.data.transforms import random_resized_crop
@@ -95,7 +88,7 @@ def window_around(
     return wx, wy, wx + ww, wy + wh
 
 
-class ObjectixWindowDataset:
+class ObjectixWindowDataset(EpochSeeded):
     """One sample per non-crowd instance: a random window around it, its segmentation mask, its label."""
 
     def __init__(self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0) -> None:
@@ -107,13 +100,6 @@ class ObjectixWindowDataset:
             for ann in source.coco.imgToAnns.get(image_id, [])
             if not ann.get("iscrowd", 0) and ann["category_id"] in label_of and min(ann["bbox"][2:]) >= 1
         ]
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.pipeline.preprocess import preprocess_masked

@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -149,7 +149,21 @@ def roi_samples(source: CocoSource) -> list[tuple[int, int]]:
     return out
 
 
-class DetectionDataset:
+class EpochSeeded:
+    """A dataset whose sample ``index`` draws its randomness from ``Generator([seed, epoch, index])``: it does
+    not depend on worker count, rank or interruption, and ``set_epoch`` is all a loop needs to call."""
+
+    samples: list[Any]
+    epoch: int = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+class DetectionDataset(EpochSeeded):
     """Letterboxed, normalized images with boxes in input pixels; augmented when ``train`` is set.
 
     A sample's randomness is drawn from ``Generator([seed, epoch, index])``, so it does not depend on
@@ -163,19 +177,13 @@ class DetectionDataset:
 
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.augment = augment or AugmentConfig()
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.source.image_ids)
+        self.samples = list(source.image_ids)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         from objectix_edge.data.transforms import letterbox_sample, train_detector_transform
         from objectix_edge.pipeline.preprocess import normalize
 
-        t = self.source.targets(self.source.image_ids[index])
+        t = self.source.targets(self.samples[index])
         image = read_image(t.path)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
@@ -192,7 +200,7 @@ class DetectionDataset:
         }
 
 
-class RoiDataset:
+class RoiDataset(EpochSeeded):
     """One sample per non-crowd box: the crop with context + ROI mask, made by pipeline.preprocess.crop_roi.
 
     Training and inference share the crop code; training adds box jitter and a horizontal flip.
@@ -201,13 +209,6 @@ class RoiDataset:
     def __init__(self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0) -> None:
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.samples = roi_samples(source)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.data.transforms import jitter_box, roi_augment
