@@ -133,12 +133,19 @@ def judge_row(row: Row, work: Path) -> list[str]:
         sample = f"{report.images} images" + (f", {cls.rois} ROIs" if cls else "")
         metric = f"mAP {det.map_reference:.2f}" if det else f"top-1 {cls.top1_reference:.2f}" if cls else ""
         matched = f"{det.matched_confident}/{det.confident_detections}" if det else "—"
-        limit = "exact" if report.judgement.limit is None else f"{report.judgement.limit:.3g}"
+        weak = ev.too_weak or ev.weak_metric
+        exact = report.budget.exact
+        limit = "exact" if exact else "—" if report.judgement.limit is None else f"{report.judgement.limit:.3g}"
+        verdict = f"**{report.verdict.value}**"
+        if report.judgement.images_needed:
+            verdict += f" (≈{report.judgement.images_needed} images would decide)"
+        elif weak and not exact:
+            verdict += " (original too weak to judge)"
         kind = path.name.replace("model.", "").replace(".onnx", "") or "fp32"
         form = f"{kind} ({host_isa().value})" if kind == "int8cpu" else kind
         lines.append(
-            f"| {row.model} | {form} | {sample} | {metric} | {_cell(ev.agreement)} | {matched} | "
-            f"{_cell(ev.drop)} | {limit} | **{report.verdict.value}** |"
+            f"| {row.model} | {form} | {sample} | {metric} | {'—' if ev.too_weak else _cell(ev.agreement)} | "
+            f"{matched} | {_cell(ev.drop)} | {limit} | {verdict} |"
         )
         print(f"  {path.name}: {report.message} ({time.perf_counter() - start:.0f} s)")
     return lines
