@@ -12,9 +12,13 @@ from objectix_edge.data.synth import synth_coco_dict
 from objectix_edge.pipeline.postprocess import to_original
 from objectix_edge.pipeline.preprocess import preprocess_detector_batch
 from objectix_edge.runtime.base import Runner
+from objectix_edge.spec import Category
 
 FRAME_HW = (120, 160)  # the trained detector's 3:4 training images, scaled down: fast and still detectable
 FPS = 10.0
+
+
+SHAPES = (Category(1, "circle"), Category(2, "square"), Category(3, "triangle"))  # the synthetic set's classes
 
 
 def shape_frames(n: int, seed: int = 7) -> tuple[list[np.ndarray], list[list[dict]]]:

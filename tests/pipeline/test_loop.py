@@ -8,20 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from objectix_edge.errors import InputError
-from objectix_edge.models.checkpoint import save_checkpoint
-from objectix_edge.models.registry import create_model
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig, classify_rois
 from objectix_edge.pipeline.draw import draw_overlay, label_text
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
 from objectix_edge.pipeline.sinks import JsonlSink, VideoSink, WindowSink
 from objectix_edge.pipeline.sources import GeneratorSource, VideoFileSource
 from objectix_edge.runtime.base import Runner
-from objectix_edge.runtime.open import open_runner
-from objectix_edge.spec import Category
-from tests.conftest import TINY_CLASSIFIER
 from tests.pipeline.media import (
     FPS,
     decode_all,
@@ -36,24 +30,6 @@ from tests.pipeline.media import (
 
 CONF = 0.3
 N_FRAMES = 12
-SHAPES = (Category(1, "circle"), Category(2, "square"), Category(3, "triangle"))
-
-
-@pytest.fixture(scope="module")
-def detector(trained_detector_ckpt: Path) -> Runner:
-    with open_runner(trained_detector_ckpt) as runner:
-        yield runner
-
-
-@pytest.fixture(scope="module")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    """A tiny ROI classifier over the shape categories (random weights: the plumbing is what is tested)."""
-    torch.manual_seed(0)
-    path = save_checkpoint(
-        tmp_path_factory.mktemp("cls") / "roi.pt", create_model("resnet50-roi", categories=SHAPES, **TINY_CLASSIFIER)
-    )
-    with open_runner(path) as runner:
-        yield runner
 
 
 @pytest.fixture(scope="module")

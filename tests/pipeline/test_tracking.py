@@ -29,30 +29,12 @@ from objectix_edge.pipeline.track_labels import ReclassifyPolicy, box_area
 from objectix_edge.pipeline.tracking import TrackConfig, Tracker
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.spec import Category, RoiMode
-from tests.conftest import TINY_CLASSIFIER
-from tests.pipeline.media import decode_all, iou, write_video
+from objectix_edge.spec import RoiMode
+from tests.pipeline.media import SHAPES, decode_all, iou, write_video
 
 N_FRAMES = 30
 CONF = 0.12  # the tiny test detector scores some shapes low; ByteTrack still sees boxes down to 0.05
-SHAPES = (Category(1, "circle"), Category(2, "square"), Category(3, "triangle"))
 TRACKED = CascadeConfig(conf=CONF, track=TrackConfig(floor=0.05), reclassify=ReclassifyPolicy(every=5, area_growth=1.5))
-
-
-@pytest.fixture(scope="module")
-def detector(trained_detector_ckpt: Path) -> Runner:
-    with open_runner(trained_detector_ckpt) as runner:
-        yield runner
-
-
-@pytest.fixture(scope="module")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    torch.manual_seed(0)
-    path = save_checkpoint(
-        tmp_path_factory.mktemp("cls") / "roi.pt", create_model("resnet50-roi", categories=SHAPES, **TINY_CLASSIFIER)
-    )
-    with open_runner(path) as runner:
-        yield runner
 
 
 @pytest.fixture(scope="module")
