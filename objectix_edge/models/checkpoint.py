@@ -48,22 +48,28 @@ def save_checkpoint(path: str | Path, model: nn.Module, train_state: dict[str, A
     return path
 
 
+def safe_torch_load(path: Path, missing: str, pickled: str, corrupt: str) -> Any:
+    """``torch.load(weights_only=True)`` with each failure as one line: ``{path}: `` + the matching text."""
+    if not path.is_file():
+        raise InputError(f"{path}: {missing}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ArtifactError(f"{path}: {pickled}") from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: {corrupt}") from exc
+
+
 def read_checkpoint_payload(path: str | Path) -> dict[str, Any]:
     """Load the raw dict safely, translating every failure into a one-line ArtifactError."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found; check the path or train one with objx-edge train")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ArtifactError(
-            f"{path}: is a pickled full-model file, which is unsafe to load; save a state-dict checkpoint "
-            "with objx-edge train (or torch.save({'state_dict': model.state_dict()}))"
-        ) from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArtifactError(
-            f"{path}: is not a readable checkpoint (corrupt or truncated); re-create it with objx-edge train"
-        ) from exc
+    payload = safe_torch_load(
+        path,
+        "checkpoint not found; check the path or train one with objx-edge train",
+        "is a pickled full-model file, which is unsafe to load; save a state-dict checkpoint "
+        "with objx-edge train (or torch.save({'state_dict': model.state_dict()}))",
+        "is not a readable checkpoint (corrupt or truncated); re-create it with objx-edge train",
+    )
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ArtifactError(
             f"{path}: is not an objectix-edge checkpoint (no {CHECKPOINT_FORMAT!r} format tag); create one with objx-edge train"

@@ -6,8 +6,6 @@ a missing, unexpected or mis-shaped key is one error line naming it, and nothing
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ import torch
 from torch import nn
 
 from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.models.checkpoint import safe_torch_load
 
 IMPORT_FORMATS = ("objectix", "torchvision-classifier", "mobilelike-det")
 # Training state some formats store beside the weights: kept aside (for train --init-from), never "unplaced".
@@ -34,17 +33,13 @@ class ImportResult:
 
 def read_foreign(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with one-line errors; a pickled whole model gets a how-to."""
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found; check the path")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ArtifactError(
-            f"{path}: holds a pickled whole model, which cannot be loaded safely; in the original project run "
-            "torch.save(model.state_dict(), 'weights.pth') and import that file"
-        ) from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: is not a readable PyTorch checkpoint (corrupt or truncated)") from exc
+    return safe_torch_load(
+        path,
+        "checkpoint not found; check the path",
+        "holds a pickled whole model, which cannot be loaded safely; in the original project run "
+        "torch.save(model.state_dict(), 'weights.pth') and import that file",
+        "is not a readable PyTorch checkpoint (corrupt or truncated)",
+    )
 
 
 def split_state(payload: Any, path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
