@@ -9,28 +9,27 @@ picks the budget (eval/budgets.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, load_coco, read_image
+from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.enums import Task
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.eval.agreement import coco_subset
 from objectix_edge.eval.budgets import Budget, BudgetCheck, budget_for
 from objectix_edge.eval.evidence import BootstrapConfig, RoiOutcome, classifier_evidence, detector_evidence
+from objectix_edge.eval.inference import DEFAULT_CONF, coco_rows, detect, detector_batches, roi_batches, run_batch
 from objectix_edge.eval.matching import MatchResult, match_detections
 from objectix_edge.eval.parity_report import ClassifierParity, DetectionParity, ParityReport
 from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
-from objectix_edge.pipeline.postprocess import to_original
-from objectix_edge.pipeline.preprocess import preprocess_detector_batch, preprocess_rois
+from objectix_edge.pipeline.postprocess import softmax
 from objectix_edge.runtime.base import Runner
-from objectix_edge.spec import ModelSpec
 
 DEFAULT_STRIDE = 4
+LOGIT_TIE = 1e-6  # two logits this close (relative to max(1, |logit|)) are a tie for FP32 exactness
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class ParityConfig:
     iou_threshold: float = 0.5
     # Detections at or below this score are not matched: the tail of a trained heatmap is background
     # cells whose scores tie to the ulp, so which of them fill the last rows is arbitrary.
-    conf: float = 0.001
+    conf: float = DEFAULT_CONF
     budget: Budget | None = None
     bootstrap: BootstrapConfig = BootstrapConfig()
 
@@ -63,56 +62,18 @@ def parity_image_ids(source: CocoSource, max_images: int | None) -> list[int]:
     return ids
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _run(runner: Runner, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    """Run one batch; a static-batch artifact gets its batch padded (and the padding dropped)."""
-    # An artifact with FP16 inputs gets its feeds cast here, so both models see the same images.
-    feeds = {i.name: feeds[i.name].astype(i.dtype, copy=False) for i in runner.inputs()}
-    n = len(next(iter(feeds.values())))
-    fixed = runner.inputs()[0].shape[0]
-    if fixed in (-1, n):
-        return np.asarray(next(iter(runner.infer(feeds).values())))
-    outs = []
-    for start in range(0, n, fixed):
-        part = {k: v[start : start + fixed] for k, v in feeds.items()}
-        short = fixed - len(part[next(iter(part))])
-        part = {k: np.concatenate([v, np.repeat(v[-1:], short, axis=0)]) if short else v for k, v in part.items()}
-        outs.append(np.asarray(next(iter(runner.infer(part).values())))[: fixed - short])
-    return np.concatenate(outs)
-
-
-def _coco_rows(rows: np.ndarray, image_id: int, spec: ModelSpec) -> list[dict[str, Any]]:
-    """COCO results; boxes clipped to zero size (e.g. lying in the letterbox padding) are dropped."""
-    cats = spec.categories
-    return [
-        {
-            "image_id": image_id,
-            "category_id": cats[int(c)].id,
-            "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
-            "score": float(s),
-        }
-        for x1, y1, x2, y2, s, c in rows.tolist()
-        if x2 > x1 and y2 > y1
-    ]
-
-
 def _detector_parity(
     artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
 ) -> tuple[DetectionParity, Evidence]:
     spec = artifact.spec
-    # Heatmap cell size: neighbouring cells with tied scores may both pass the peak test in one backend.
+    # Heatmap cell size: a peak may move to the neighbouring cell between backends (eval/matching.py).
     stride = float(spec.model_kwargs.get("out_stride", DEFAULT_STRIDE))
     total = MatchResult()
     ref_dets: list[dict[str, Any]] = []
     art_dets: list[dict[str, Any]] = []
-    for batch in _chunks(ids, config.batch):
-        x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in batch], spec)
-        ref_out, art_out = _run(reference, {"images": x}), _run(artifact, {"images": x})
-        for image_id, lb, ref_rows, art_rows in zip(batch, boxes, ref_out, art_out, strict=True):
+    for batch in detector_batches(source, ids, spec, config.batch):
+        both = zip(detect(reference, [batch]), detect(artifact, [batch]), strict=True)
+        for (image_id, ref_rows, lb), (_, art_rows, _) in both:
             total = total + match_detections(
                 ref_rows,
                 art_rows,
@@ -121,8 +82,8 @@ def _detector_parity(
                 capacity=spec.max_det,
                 peak_window=stride,
             )
-            ref_dets += _coco_rows(to_original(ref_rows, lb), image_id, spec)
-            art_dets += _coco_rows(to_original(art_rows, lb), image_id, spec)
+            ref_dets += coco_rows(ref_rows, lb, image_id, spec, config.conf)
+            art_dets += coco_rows(art_rows, lb, image_id, spec, config.conf)
     evidence, figures = detector_evidence(
         coco_subset(source.coco, ids), ref_dets, art_dets, spec.category_ids, config.bootstrap
     )
@@ -135,61 +96,47 @@ def _detector_parity(
     return parity, evidence
 
 
-def _roi_feeds(
-    source: CocoSource, ids: list[int], artifact: Runner
-) -> tuple[list[dict[str, np.ndarray]], np.ndarray, np.ndarray]:
-    """Every ROI of the chosen images (labels in the model's category order) and the image of each.
-
-    One group of feeds per image when the model takes any image size (ObjectiX), else one group.
-    """
-    feeds: list[dict[str, np.ndarray]] = []
-    labels: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
-    for image_id in ids:
-        targets = source.targets(image_id)
-        if len(targets.boxes) == 0:
-            continue
-        feeds.append(preprocess_rois(read_image(targets.path), targets.boxes, artifact.spec))
-        owners.append(np.full(len(targets.labels), len(owners)))
-        labels.append(targets.labels)
-    if not artifact.spec.dynamic_hw:
-        feeds = [{k: np.concatenate([f[k] for f in feeds]) for k in artifact.spec.input_names}]
-    return feeds, np.concatenate(labels), np.concatenate(owners)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+def top1_ties(reference: np.ndarray, artifact: np.ndarray, tolerance: float = LOGIT_TIE) -> np.ndarray:
+    """Per ROI: the two top-1s differ but the reference's logits of both classes tie (within ``tolerance``
+    × max(1, the row's largest |logit|)), so one ulp decides which wins: not a real flip."""
+    rows = np.arange(len(reference))
+    ref_top, art_top = reference.argmax(1), artifact.argmax(1)
+    scale = np.maximum(1.0, np.abs(reference).max(1))
+    gap = np.abs(reference[rows, ref_top] - reference[rows, art_top])
+    return (ref_top != art_top) & (gap <= tolerance * scale)
 
 
 def _classifier_parity(
     artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
 ) -> tuple[ClassifierParity, Evidence]:
-    groups, labels, owners = _roi_feeds(source, ids, artifact)
-    n = len(labels)
-    ref_parts, art_parts = [], []
-    for feeds in groups:
-        for start in range(0, len(feeds[artifact.spec.input_names[0]]), config.batch):
-            part = {k: v[start : start + config.batch] for k, v in feeds.items()}
-            ref_parts.append(_run(reference, part))
-            art_parts.append(_run(artifact, part))
+    ref_parts, art_parts, labels, owners = [], [], [], []
+    for batch in roi_batches(source, ids, artifact.spec, config.batch):
+        ref_parts.append(run_batch(reference, batch.feeds))
+        art_parts.append(run_batch(artifact, batch.feeds))
+        labels.append(batch.labels)
+        owners.append(batch.image_ids)
+    if not labels:
+        raise InputError(f"{config.ann_file}: no usable ROI of the model's categories in {len(ids)} images")
     ref, art = np.concatenate(ref_parts).astype(np.float64), np.concatenate(art_parts).astype(np.float64)
+    truth = np.concatenate(labels)
     max_diff, max_ref = float(np.abs(ref - art).max()), float(np.abs(ref).max())
     ref_top, art_top = ref.argmax(1), art.argmax(1)
     parity = ClassifierParity(
-        rois=n,
+        rois=len(truth),
         max_abs_diff=max_diff,
         max_abs_reference=max_ref,
         rel_diff=max_diff / max(max_ref, 1e-12),
-        max_prob_diff=float(np.abs(_softmax(ref) - _softmax(art)).max()),
-        top1_reference=float(np.mean(ref_top == labels) * 100),
-        top1_artifact=float(np.mean(art_top == labels) * 100),
+        max_prob_diff=float(np.abs(softmax(ref) - softmax(art)).max()),
+        top1_reference=float(np.mean(ref_top == truth) * 100),
+        top1_artifact=float(np.mean(art_top == truth) * 100),
         agreement=float(np.mean(ref_top == art_top) * 100),
+        tied_flips=int(top1_ties(ref, art).sum()),
     )
-    return parity, classifier_evidence(RoiOutcome(owners, labels, ref_top, art_top), config.bootstrap)
+    outcome = RoiOutcome(np.concatenate(owners), truth, ref_top, art_top)
+    return parity, classifier_evidence(outcome, config.bootstrap)
 
 
-def _checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity | None) -> list[BudgetCheck]:
+def exactness_checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity | None) -> list[BudgetCheck]:
     """The exactness checks (FP32): raw output differences and identical detections / top-1."""
     checks: list[BudgetCheck] = []
     if det is not None:
@@ -203,8 +150,9 @@ def _checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity |
     if cls is not None:
         if budget.max_rel_diff is not None:
             checks.append(BudgetCheck("logit diff / max abs", cls.rel_diff, budget.max_rel_diff))
-        if budget.exact:
-            checks.append(BudgetCheck("top-1 disagreement", 100.0 - cls.agreement, 0.0, " %"))
+        if budget.exact:  # top-1s that differ on tied logits are not flips (top1_ties)
+            flips = (100.0 - cls.agreement) - 100.0 * cls.tied_flips / max(cls.rois, 1)
+            checks.append(BudgetCheck("top-1 disagreement", max(0.0, round(flips, 9)), 0.0, " %"))
     return checks
 
 
@@ -230,7 +178,7 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         det, evidence = _detector_parity(artifact, reference, source, ids, config)
     else:
         cls, evidence = _classifier_parity(artifact, reference, source, ids, config)
-    checks = tuple(_checks(budget, det, cls))
+    checks = tuple(exactness_checks(budget, det, cls))
     judgement = exactness_judgement(checks) if budget.exact else statistical_judgement(budget, evidence)
     return ParityReport(
         artifact=str(artifact.path),

@@ -36,6 +36,7 @@ class ClassifierParity:
     top1_reference: float
     top1_artifact: float
     agreement: float
+    tied_flips: int = 0  # top-1s that differ on logits tied within parity.LOGIT_TIE (excused for FP32)
 
 
 @dataclass(frozen=True)
