@@ -86,7 +86,7 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
         from objectix_edge.eval.detection import coco_map, predict_source
 
         dets = predict_source(runner, subset, batch=config.batch)
-        metric, value = "mAP", round(coco_map(coco_subset(source.coco, ids), dets, spec.category_ids).map * 100.0, 4)
+        metric, value = "mAP", coco_map(coco_subset(source.coco, ids), dets, spec.category_ids).map * 100.0
     else:
         from objectix_edge.eval.classification import predict_source_rois
 

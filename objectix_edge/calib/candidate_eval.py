@@ -13,10 +13,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
+from objectix_edge.eval.detection import coco_map
 from objectix_edge.eval.evidence import RoiOutcome, classifier_evidence, detector_evidence
+from objectix_edge.eval.inference import classify, coco_rows, detect, detector_batches, roi_batches
 from objectix_edge.eval.verdict import Evidence
+from objectix_edge.runtime.ort_runner import OrtRunner
 from objectix_edge.spec import ModelSpec
 
 
@@ -32,8 +36,6 @@ class CandidateEvaluator(Protocol):
 
 def make_evaluator(spec: ModelSpec, images_dir: Path, ann_file: Path) -> tuple[CandidateEvaluator, list[int]]:
     """Evaluator over a COCO validation folder (mAP×100 or top-1×100) and its image ids."""
-    from objectix_edge.data.coco import load_coco
-
     source = load_coco(images_dir, ann_file, spec.category_names)
     evaluator: CandidateEvaluator = (
         _DetectorEval(spec, source) if spec.task == Task.DETECT else _ClassifierEval(spec, source)
@@ -47,36 +49,19 @@ def score(evaluator: CandidateEvaluator, path: Path) -> float:
 
 
 class _DetectorEval:
-    def __init__(self, spec: ModelSpec, source: Any, batch: int = 8) -> None:
-        from objectix_edge.data.coco import read_image
-        from objectix_edge.pipeline.preprocess import preprocess_detector_batch
-
+    def __init__(self, spec: ModelSpec, source: CocoSource, batch: int = 8) -> None:
         self.spec, self.source = spec, source
-        self.batches = []
-        for start in range(0, len(source.image_ids), batch):
-            ids = source.image_ids[start : start + batch]
-            x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in ids], spec)
-            self.batches.append((ids, x, boxes))
+        self.batches = list(detector_batches(source, source.image_ids, spec, batch))
 
     def outputs(self, path: Path, batches: int | None = None) -> list[dict[str, Any]]:
         """Detections in the COCO results format."""
-        from objectix_edge.eval.detection import DEFAULT_CONF, coco_results_for_image
-        from objectix_edge.pipeline.postprocess import to_original
-        from objectix_edge.runtime.ort_runner import OrtRunner
-
         results: list[dict[str, Any]] = []
         with OrtRunner(path, judge=True) as runner:
-            name = runner.inputs()[0].name
-            for ids, x, boxes in self.batches[:batches]:
-                dets = runner.infer({name: x})[self.spec.output_names[0]]
-                for k, image_id in enumerate(ids):
-                    rows = to_original(dets[k], boxes[k], DEFAULT_CONF)
-                    results.extend(coco_results_for_image(rows, image_id, self.spec))
+            for image_id, rows, lb in detect(runner, self.batches[:batches]):
+                results += coco_rows(rows, lb, image_id, self.spec)
         return results
 
     def metric(self, outputs: list[dict[str, Any]]) -> float:
-        from objectix_edge.eval.detection import coco_map
-
         return 100.0 * coco_map(self.source.coco, outputs, self.spec.category_ids).map
 
     def evidence(self, reference: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> Evidence:
@@ -84,36 +69,18 @@ class _DetectorEval:
 
 
 class _ClassifierEval:
-    def __init__(self, spec: ModelSpec, source: Any, batch: int = 64) -> None:
-        from objectix_edge.data.coco import read_image
-        from objectix_edge.pipeline.preprocess import preprocess_rois
-
-        label_of = {c.id: i for i, c in enumerate(spec.categories)}
-        src_ids = [c.id for c in source.categories]
-        feeds: list[dict[str, np.ndarray]] = []
-        labels: list[int] = []
-        owners: list[int] = []
-        for image_id in source.image_ids:  # the ROIs eval.classification scores: every known GT box
-            t = source.targets(image_id)
-            keep = [k for k, lab in enumerate(t.labels) if src_ids[int(lab)] in label_of]
-            if keep:
-                feeds.append(preprocess_rois(read_image(t.path), t.boxes[keep], spec))
-                labels.extend(label_of[src_ids[int(t.labels[k])]] for k in keep)
-                owners.extend([len(feeds) - 1] * len(keep))
-        if not labels:
+    def __init__(self, spec: ModelSpec, source: CocoSource, batch: int = 64) -> None:
+        # The ROIs eval.classification and parity score: every usable ground-truth box of the model's classes.
+        self.spec, self.batches = spec, list(roi_batches(source, source.image_ids, spec, batch))
+        if not self.batches:
             raise InputError(f"{source.ann_file}: no validation box of the model's categories; pass other --val-data")
-        self.spec, self.labels, self.owners = spec, np.asarray(labels), np.asarray(owners)
-        merged = {k: np.concatenate([f[k] for f in feeds]) for k in feeds[0]}
-        self.batches = [{k: v[i : i + batch] for k, v in merged.items()} for i in range(0, len(labels), batch)]
+        self.labels = np.concatenate([b.labels for b in self.batches])
+        self.owners = np.concatenate([b.image_ids for b in self.batches])
 
     def outputs(self, path: Path, batches: int | None = None) -> np.ndarray:
         """Top-1 class of every ROI (of the first ``batches`` batches)."""
-        from objectix_edge.runtime.ort_runner import OrtRunner
-
         with OrtRunner(path, judge=True) as runner:
-            return np.concatenate(
-                [runner.infer(b)[self.spec.output_names[0]].argmax(1) for b in self.batches[:batches]]
-            )
+            return np.concatenate([logits.argmax(1) for _, logits in classify(runner, self.batches[:batches])])
 
     def metric(self, outputs: np.ndarray) -> float:
         return 100.0 * float(np.mean(outputs == self.labels[: len(outputs)]))

@@ -58,16 +58,22 @@ class CocoSource:
     def image_path(self, image_id: int) -> Path:
         return self.images_dir / self.coco.imgs[image_id]["file_name"]
 
+    def usable_annotations(self, image_id: int) -> list[dict[str, Any]]:
+        """The image's annotations that can be targets, of any category: non-crowd boxes of at least 1 px."""
+        return [
+            a
+            for a in self.coco.imgToAnns.get(image_id, [])
+            if not a.get("iscrowd", 0) and min(float(v) for v in a["bbox"][2:]) >= 1
+        ]
+
     def targets(self, image_id: int) -> ImageTargets:
         """Non-crowd boxes of the selected categories; degenerate boxes are dropped."""
         label_of = self.label_of
         boxes, labels = [], []
-        for ann in self.coco.imgToAnns.get(image_id, []):
-            if ann.get("iscrowd", 0) or ann["category_id"] not in label_of:
+        for ann in self.usable_annotations(image_id):
+            if ann["category_id"] not in label_of:
                 continue
             x, y, w, h = (float(v) for v in ann["bbox"])
-            if w < 1 or h < 1:
-                continue
             boxes.append((x, y, x + w, y + h))
             labels.append(label_of[ann["category_id"]])
         return ImageTargets(

@@ -21,10 +21,10 @@ import numpy as np
 
 from objectix_edge.data.coco import CocoSource, load_coco, read_image
 from objectix_edge.errors import InputError
+from objectix_edge.eval.inference import classify, roi_batches, run_batch
 from objectix_edge.fileio import atomic_path
-from objectix_edge.pipeline.preprocess import preprocess_image, preprocess_masked, preprocess_rois
+from objectix_edge.pipeline.preprocess import preprocess_image
 from objectix_edge.runtime.base import Runner
-from objectix_edge.spec import ModelSpec, RoiMode
 
 
 @dataclass(frozen=True)
@@ -152,29 +152,6 @@ def objectix_figures(
     return dict(zip(OBJECTIX_FIGURES, values, strict=True))
 
 
-def _image_rois(
-    source: CocoSource, image_id: int, label_of: dict[int, int], roi_mask: str, spec: ModelSpec
-) -> tuple[dict[str, np.ndarray], list[int]]:
-    """One image's ROIs the model knows (non-crowd, box ≥ 1 px) → (feeds, labels in the model's order).
-
-    ``roi_mask="segmentation"`` gives a full-image model each instance's mask (pycocotools ``annToMask``,
-    as ObjectiX evaluated); ``"box"`` the box rectangle."""
-    anns = [
-        a
-        for a in source.coco.imgToAnns.get(image_id, [])
-        if not a.get("iscrowd", 0) and a["category_id"] in label_of and min(float(v) for v in a["bbox"][2:]) >= 1
-    ]
-    labels = [label_of[a["category_id"]] for a in anns]
-    image = read_image(source.image_path(image_id)) if anns else None
-    if image is None:
-        return {}, []
-    if roi_mask == "segmentation" and spec.roi_mode == RoiMode.FULL_IMAGE:
-        masks = [source.coco.annToMask(a) for a in anns]
-        return preprocess_masked(image, masks, spec), labels
-    boxes = np.asarray([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)], np.float32)
-    return preprocess_rois(image, boxes, spec), labels
-
-
 def first_images_per_class(source: CocoSource, per_class: int) -> dict[int, set[int]]:
     """ObjectiX's protocol: per category, the first ``per_class`` images of ``getImgIds(catIds=[c])``."""
     return {c.id: set(source.coco.getImgIds(catIds=[c.id])[:per_class]) for c in source.categories}
@@ -184,51 +161,26 @@ def predict_source_rois(
     runner: Runner, source: CocoSource, batch: int = 32, roi_mask: str = "box", per_class_images: int = 0
 ) -> RoiPredictions:
     """Classify every non-crowd ground-truth ROI whose category the model knows (``per_class_images`` > 0:
-    only the instances of class c in the first N images of c, ObjectiX's protocol)."""
+    only the instances of class c in the first N images of c, ObjectiX's protocol), through
+    eval/inference.py as parity does."""
     if roi_mask not in ("box", "segmentation"):
         raise InputError(f"--roi-mask {roi_mask!r}: choose box or segmentation")
-    spec = runner.spec
-    model_label = {c.id: i for i, c in enumerate(spec.categories)}
-    chosen = first_images_per_class(source, per_class_images) if per_class_images > 0 else None
-    fixed = runner.inputs()[0].shape[0]
-    size = fixed if fixed > 0 else max(1, batch)
-    dtypes = {i.name: i.dtype for i in runner.inputs()}
-    y_true: list[int] = []
-    y_pred: list[int] = []
-    image_ids: list[int] = []
-    pending: dict[str, list[np.ndarray]] = {name: [] for name in spec.input_names}
-
-    def flush() -> None:
-        if not pending[spec.input_names[0]]:
-            return
-        feeds = {k: np.stack(v) for k, v in pending.items()}
-        n = len(feeds[spec.input_names[0]])
-        if fixed > 0 and n < fixed:
-            feeds = {k: np.concatenate([v, np.zeros((fixed - n, *v.shape[1:]), v.dtype)]) for k, v in feeds.items()}
-        logits = np.asarray(runner.infer({k: v.astype(dtypes[k]) for k, v in feeds.items()})[spec.output_names[0]])
-        y_pred.extend(int(v) for v in logits[:n].argmax(1))
-        for v in pending.values():
-            v.clear()
-
-    wanted = [i for i in source.image_ids if chosen is None or any(i in ids for ids in chosen.values())]
-    for image_id in wanted:
-        known = {c.id: model_label[c.id] for c in source.categories if c.id in model_label}
-        if chosen is not None:  # only the classes whose first N images include this one
-            known = {cid: lab for cid, lab in known.items() if image_id in chosen.get(cid, set())}
-        feeds, labels = _image_rois(source, image_id, known, roi_mask, spec)
-        for k, label in enumerate(labels):
-            sample = {name: feeds[name][k] for name in spec.input_names}
-            first = pending[spec.input_names[0]]
-            if first and first[0].shape != sample[spec.input_names[0]].shape:
-                flush()  # a full-image model: one batch holds one image size
-            for name in spec.input_names:
-                pending[name].append(sample[name])
-            y_true.append(label)
-            image_ids.append(image_id)
-            if len(pending[spec.input_names[0]]) == size:
-                flush()
-    flush()
-    return RoiPredictions(np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64), np.asarray(image_ids, np.int64))
+    only: dict[int, set[int]] | None = None
+    ids = list(source.image_ids)
+    if per_class_images > 0:
+        chosen = first_images_per_class(source, per_class_images)
+        only = {i: {cid for cid, imgs in chosen.items() if i in imgs} for i in ids}
+        ids = [i for i in ids if only[i]]
+    y_true: list[np.ndarray] = []
+    y_pred: list[np.ndarray] = []
+    image_ids: list[np.ndarray] = []
+    for b, logits in classify(runner, roi_batches(source, ids, runner.spec, batch, roi_mask, only)):
+        y_true.append(b.labels)
+        y_pred.append(logits.argmax(1))
+        image_ids.append(b.image_ids)
+    if not y_true:
+        return RoiPredictions(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return RoiPredictions(np.concatenate(y_true), np.concatenate(y_pred).astype(np.int64), np.concatenate(image_ids))
 
 
 def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -> RoiPredictions:
@@ -243,8 +195,7 @@ def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -
     for start in range(0, len(samples), max(1, batch)):
         part = samples[start : start + max(1, batch)]
         x = np.stack([preprocess_image(read_image(source.image_path(i)), spec)[0] for i, _ in part])
-        logits = np.asarray(runner.infer({spec.input_names[0]: x})[spec.output_names[0]])
-        y_pred.extend(int(v) for v in logits.argmax(1))
+        y_pred.extend(int(v) for v in run_batch(runner, {spec.input_names[0]: x}).argmax(1))
     ids = np.asarray([i for i, _ in samples], np.int64)
     return RoiPredictions(np.asarray([lab for _, lab in samples], np.int64), np.asarray(y_pred, np.int64), ids)
 

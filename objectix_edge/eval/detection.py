@@ -14,18 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from objectix_edge.data.coco import CocoSource, load_coco, read_image
+from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
-from objectix_edge.pipeline.postprocess import to_original
-from objectix_edge.pipeline.preprocess import preprocess_detector_batch
+from objectix_edge.eval.inference import DEFAULT_CONF, detect_coco
 from objectix_edge.runtime.base import Runner
-from objectix_edge.spec import ModelSpec
 
-DEFAULT_CONF = 0.001  # COCO practice: keep low-score boxes, they only add recall at the tail
+__all__ = ["DEFAULT_CONF", "DetectionMetrics", "coco_map", "evaluate_detector", "predict_coco", "predict_source"]
 
 
 @dataclass(frozen=True)
@@ -43,46 +40,11 @@ class DetectionMetrics:
         return asdict(self)
 
 
-def _batch_size(runner: Runner, wanted: int) -> int:
-    fixed = runner.inputs()[0].shape[0]
-    return fixed if fixed > 0 else max(1, wanted)
-
-
-def coco_results_for_image(rows: np.ndarray, image_id: int, spec: ModelSpec) -> list[dict[str, Any]]:
-    out = []
-    for x1, y1, x2, y2, score, cls in rows.tolist():
-        if x2 - x1 <= 0 or y2 - y1 <= 0:
-            continue
-        out.append(
-            {
-                "image_id": int(image_id),
-                "category_id": spec.categories[int(cls)].id,
-                "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
-                "score": round(float(score), 5),
-            }
-        )
-    return out
-
-
 def predict_source(
     runner: Runner, source: CocoSource, batch: int = 8, conf: float = DEFAULT_CONF
 ) -> list[dict[str, Any]]:
-    """Detections for every image of ``source`` in the COCO results format."""
-    spec = runner.spec
-    info = runner.inputs()[0]
-    size = _batch_size(runner, batch)
-    results: list[dict[str, Any]] = []
-    ids = source.image_ids
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        images = [read_image(source.image_path(i)) for i in chunk]
-        x, boxes = preprocess_detector_batch(images, spec)
-        if len(chunk) < size and info.shape[0] > 0:  # a fixed-batch artifact: pad the last batch
-            x = np.concatenate([x, np.zeros((size - len(chunk), *x.shape[1:]), x.dtype)])
-        dets = np.asarray(runner.infer({info.name: x.astype(info.dtype)})[spec.output_names[0]], np.float32)
-        for k, image_id in enumerate(chunk):
-            results.extend(coco_results_for_image(to_original(dets[k], boxes[k], conf), image_id, spec))
-    return results
+    """Detections for every image of ``source`` in the COCO results format (eval/inference.py)."""
+    return detect_coco(runner, source, source.image_ids, batch, conf)
 
 
 def predict_coco(

@@ -77,9 +77,9 @@ def detector_evidence(
         weak_metric=weak_reference(ref_map, MIN_REFERENCE_MAP, "mAP"),
     )
     figures = {
-        "map_reference": round(ref_map, 4),
-        "map_artifact": round(art_map, 4),
-        "map_agreement": round(agreement.value, 4),
+        "map_reference": ref_map,
+        "map_artifact": art_map,
+        "map_agreement": agreement.value,
         "confident_detections": len(confident),
         "matched_confident": int(found.sum()),
     }

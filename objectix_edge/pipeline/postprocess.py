@@ -38,3 +38,10 @@ def to_detections(rows: np.ndarray, spec: ModelSpec) -> list[Detection]:
         cat = cats[int(cls)]
         out.append(Detection((x1, y1, x2, y2), float(score), int(cls), cat.id, cat.name))
     return out
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in float64 (logits come from FP16/INT8 files too)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)

@@ -17,6 +17,7 @@ import numpy as np
 
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
+from objectix_edge.pipeline.postprocess import softmax
 from objectix_edge.pipeline.preprocess import preprocess_image, preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ModelSpec, RoiMode
@@ -66,12 +67,6 @@ def mask_box(mask: np.ndarray) -> list[float]:
     """Bounding box (x1, y1, x2, y2) of a mask's nonzero pixels."""
     ys, xs = np.nonzero(mask)
     return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
 
 
 def roi_feeds(

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.pipeline.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
+from objectix_edge.pipeline.postprocess import softmax
 from objectix_edge.pipeline.preprocess import preprocess_rois
 from objectix_edge.pipeline.stats import ClassifierStats, ClassifierSummary
 from objectix_edge.pipeline.track_labels import ReclassifyPolicy, RoiLabel, TrackLabels, label_from
@@ -30,12 +31,6 @@ from objectix_edge.runtime.base import Runner
 def as_numpy(value: Any) -> np.ndarray:
     """A runner output as a host array (torch and TensorRT runners fed tensors return device tensors)."""
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def classify_probs(classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
