@@ -3,7 +3,10 @@ damaged copies of them, and the reference answer of a Runner called directly on 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -11,7 +14,7 @@ import numpy as np
 from objectix_edge.data.synth import synth_coco_dict
 from objectix_edge.pipeline.postprocess import to_original
 from objectix_edge.pipeline.preprocess import preprocess_detector_batch
-from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.spec import Category
 
 FRAME_HW = (120, 160)  # the trained detector's 3:4 training images, scaled down: fast and still detectable
@@ -100,3 +103,23 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+class SlowRunner(Runner):
+    """A real Runner behind a deliberate delay: the classifier of a machine slower than the camera."""
+
+    def __init__(self, inner: Runner, delay_s: float) -> None:
+        super().__init__(inner.path, inner.spec)
+        self.inner, self.delay_s, self.backend = inner, delay_s, inner.backend
+        self.calls = 0
+
+    def inputs(self) -> list[TensorInfo]:
+        return self.inner.inputs()
+
+    def outputs(self) -> list[TensorInfo]:
+        return self.inner.outputs()
+
+    def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        time.sleep(self.delay_s)
+        self.calls += 1
+        return self.inner.infer(feeds)

@@ -18,6 +18,7 @@ from objectix_edge.pipeline.sources import GeneratorSource, VideoFileSource
 from objectix_edge.runtime.base import Runner
 from tests.pipeline.media import (
     FPS,
+    SlowRunner,
     decode_all,
     direct_rows,
     iou,
@@ -120,8 +121,11 @@ def test_live_source_faster_than_inference_drops_stale_frames_and_bounds_latency
     frames = decode_all(shapes_video[0])
     fps, count = 400.0, 240
     source = GeneratorSource(lambda i: frames[i % len(frames)], fps=fps, count=count, live=True)
+    # The detector takes at least 20 ms a frame whatever the CPU (frames come every 2.5 ms): a fast machine
+    # must drop frames too, or the test would judge the machine instead of the loop.
+    slow = SlowRunner(detector, 0.02)
     summary = Pipeline(
-        source, Cascade(detector, classifier, CascadeConfig(conf=0.05)), [JsonlSink(tmp_path / "live.jsonl")]
+        source, Cascade(slow, classifier, CascadeConfig(conf=0.05)), [JsonlSink(tmp_path / "live.jsonl")]
     ).run()
 
     records = read_jsonl(tmp_path / "live.jsonl")

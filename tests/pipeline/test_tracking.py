@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections import defaultdict
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -27,10 +24,10 @@ from objectix_edge.pipeline.sources import VideoFileSource
 from objectix_edge.pipeline.stats import RunSummary
 from objectix_edge.pipeline.track_labels import ReclassifyPolicy, box_area
 from objectix_edge.pipeline.tracking import TrackConfig, Tracker
-from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.base import Runner
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import RoiMode
-from tests.pipeline.media import SHAPES, decode_all, iou, write_video
+from tests.pipeline.media import SHAPES, SlowRunner, decode_all, iou, write_video
 
 N_FRAMES = 30
 CONF = 0.12  # the tiny test detector scores some shapes low; ByteTrack still sees boxes down to 0.05
@@ -41,26 +38,6 @@ TRACKED = CascadeConfig(conf=CONF, track=TrackConfig(floor=0.05), reclassify=Rec
 def moving(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[MovingObject]]]:
     frames, truth = moving_shapes(N_FRAMES, seed=3)
     return write_video(tmp_path_factory.mktemp("moving") / "moving.avi", frames, "png ", fps=100.0), truth
-
-
-class SlowRunner(Runner):
-    """A real Runner behind a deliberate delay: the classifier of a machine slower than the camera."""
-
-    def __init__(self, inner: Runner, delay_s: float) -> None:
-        super().__init__(inner.path, inner.spec)
-        self.inner, self.delay_s, self.backend = inner, delay_s, inner.backend
-        self.calls = 0
-
-    def inputs(self) -> list[TensorInfo]:
-        return self.inner.inputs()
-
-    def outputs(self) -> list[TensorInfo]:
-        return self.inner.outputs()
-
-    def _infer(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
-        time.sleep(self.delay_s)
-        self.calls += 1
-        return self.inner.infer(feeds)
 
 
 def run(video: Path, cascade: Cascade, out: Path, realtime: bool = False) -> tuple[RunSummary, list[dict]]:
