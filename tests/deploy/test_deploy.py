@@ -99,10 +99,10 @@ def test_parity_covers_every_artifact_on_held_out_images(record: dict[str, Any])
     assert parity["model.onnx"]["reference_value"] > 10.0  # the trained detector finds the shapes
 
 
-def test_bench_rows_cover_artifacts_and_baseline(record: dict[str, Any]) -> None:
+def test_bench_rows_cover_artifacts_and_baseline(record: dict[str, Any], trained_detector_ckpt: Path) -> None:
     results = record["bench"]["results"]
     names = {Path(r["artifact"]).name for r in results}
-    assert names == {"last.pt", "model.onnx", "model.fp16.onnx", "model.int8cpu.onnx"}
+    assert names == {trained_detector_ckpt.name, "model.onnx", "model.fp16.onnx", "model.int8cpu.onnx"}
     assert len(results) == 4 * 2
     base = [r for r in results if r["is_baseline"]]
     assert {r["batch"] for r in base} == {1, 2} and all(r["speedup_vs_pytorch_fp32"] == 1.0 for r in base)
