@@ -78,7 +78,9 @@ def main() -> None:
     if not (split / "val.json").is_file():
         split_coco(COCO / "annotations" / "instances_train2017.json", split, HELD_OUT, seed=0)
     print(f"CPU: {cpu_model()} ({vector_isa()}, INT8 class {host_isa().value})")
-    print("| seed | detections (reference) | unmatched, old rule | old verdict | unmatched, now | flipped pairs | verdict now |")
+    print(
+        "| seed | detections (reference) | unmatched, old rule | old verdict | unmatched, now | flipped pairs | verdict now |"
+    )
     print("|---|---|---|---|---|---|---|")
     fails_old = fails_new = 0
     for seed in args.seeds:

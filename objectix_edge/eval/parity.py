@@ -156,6 +156,19 @@ def exactness_checks(budget: Budget, det: DetectionParity | None, cls: Classifie
     return checks
 
 
+def _excused_notes(det: DetectionParity | None, cls: ClassifierParity | None) -> list[str]:
+    """What the exactness checks counted as ties rather than differences (eval/matching.py, top1_ties)."""
+    notes = []
+    if det is not None and (det.match.excused or det.match.flipped_pairs):
+        notes.append(
+            f"excused as one-ulp ties: {det.match.excused} rows at the TopK cut, the score floor or beside a tied "
+            f"neighbour, {det.match.flipped_pairs} peaks flipped to the adjacent cell"
+        )
+    if cls is not None and cls.tied_flips:
+        notes.append(f"excused: {cls.tied_flips} top-1 changes between tied logits")
+    return notes
+
+
 def _check_same_model(artifact: Runner, reference: Runner) -> None:
     a, r = artifact.spec, reference.spec
     if a.name != r.name or a.categories != r.categories or a.task != r.task:
@@ -179,7 +192,10 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
     else:
         cls, evidence = _classifier_parity(artifact, reference, source, ids, config)
     checks = tuple(exactness_checks(budget, det, cls))
-    judgement = exactness_judgement(checks) if budget.exact else statistical_judgement(budget, evidence)
+    if budget.exact:
+        judgement = exactness_judgement(checks, _excused_notes(det, cls))
+    else:
+        judgement = statistical_judgement(budget, evidence)
     return ParityReport(
         artifact=str(artifact.path),
         reference=str(reference.path),

@@ -67,12 +67,13 @@ class Judgement:
         }
 
 
-def exactness_judgement(checks: Sequence[BudgetCheck]) -> Judgement:
-    """FP32: reproduce the original, no statistics (it never needs a strong original)."""
+def exactness_judgement(checks: Sequence[BudgetCheck], notes: Sequence[str] = ()) -> Judgement:
+    """FP32: reproduce the original, no statistics (it never needs a strong original). ``notes`` say what
+    was excused as a tie, so a PASS never hides how it was reached."""
     failed = [c.describe() for c in checks if not c.passed]
     if failed:
-        return Judgement(Verdict.FAIL, tuple(failed))
-    return Judgement(Verdict.PASS, tuple(c.describe() for c in checks))
+        return Judgement(Verdict.FAIL, (*failed, *notes))
+    return Judgement(Verdict.PASS, (*(c.describe() for c in checks), *notes))
 
 
 def _gates(budget: Budget, evidence: Evidence) -> list[tuple[str, str, Interval, float]]:
