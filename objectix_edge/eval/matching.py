@@ -19,7 +19,6 @@ strict for high scores and too loose for the low ones a trained heatmap's tail i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,10 +208,3 @@ def match_detections(
         max_abs_score=float(np.abs(ref[:, 4]).max()) if len(ref) else 0.0,
     )
 
-
-def match_batches(pairs: Iterable[tuple[np.ndarray, np.ndarray]], **kwargs: float | int | None) -> MatchResult:
-    """Sum of ``match_detections`` over images."""
-    total = MatchResult()
-    for ref, cand in pairs:
-        total = total + match_detections(ref, cand, **kwargs)  # type: ignore[arg-type]
-    return total
