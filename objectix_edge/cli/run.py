@@ -169,8 +169,6 @@ def run(
     from objectix_edge.pipeline.track_labels import ReclassifyPolicy
     from objectix_edge.pipeline.tracking import TrackConfig
 
-    if images is not None and save is not None and save.resolve() == images.resolve():
-        raise InputError(f"{save}: --save would overwrite the input images; save to another folder")
     det_threads, cls_threads = parse_threads(threads)
     source = make_source(camera, video, rtsp, images, realtime, loop)
     if segment_seconds is not None and segment_seconds < 0:

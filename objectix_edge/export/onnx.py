@@ -23,6 +23,7 @@ from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.metadata import stamp_model
 from objectix_edge.fileio import ensure_writable_dir, write_bytes_atomic
 from objectix_edge.models.checkpoint import Checkpoint, load_checkpoint, model_from_spec
+from objectix_edge.outputs import check_outputs
 from objectix_edge.spec import ModelSpec
 
 # 18 is the lowest opset torch's dynamo exporter implements (lower ones go through a lossy converter);
@@ -189,6 +190,8 @@ def export_onnx(
 ) -> Path:
     """Export a checkpoint (or model) to ``out`` atomically; returns ``out``."""
     out = Path(out)
+    if isinstance(checkpoint, (str, Path)):
+        check_outputs({"-o": out}, {"checkpoint": checkpoint}, folders=("-o",))  # a folder: the line below
     ensure_writable_dir(out)  # fail before the (slow) export, not after it
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file path ending in .onnx")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from objectix_edge.enums import Backend
+from objectix_edge.outputs import check_outputs
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
 from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
@@ -51,6 +52,11 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
     The summary's ``outputs`` lists the files written (video segments included)."""
     from objectix_edge.runtime.open import open_runner
 
+    check_outputs(
+        {"--save": config.save, "--jsonl": config.jsonl},
+        {"source": source.path, "--detector": config.detector, "--classifier": config.classifier},
+        folders=("--save",),
+    )
     sinks: list[Sink] = []
 
     def written() -> tuple[str, ...]:

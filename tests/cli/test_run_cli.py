@@ -300,13 +300,31 @@ def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_pa
     assert sum(len(r["detections"]) for r in records) > 0
 
 
-def test_saving_over_the_input_images_is_refused(artifacts: tuple[Path, Path], media: tuple[Path, Path]) -> None:
-    folder = media[1]
-    before = sorted(p.name for p in folder.iterdir())
-    result = invoke("--images", folder, "--detector", artifacts[0], "--save", folder)
+@pytest.mark.parametrize(
+    ("source", "output", "target"),
+    [
+        ("--images", "--save", "folder"),
+        ("--video", "--save", "video"),
+        ("--video", "--jsonl", "video"),
+        ("--video", "--jsonl", "detector"),
+        ("--images", "--jsonl", "image"),
+    ],
+)
+def test_an_output_over_an_input_is_refused_before_any_work(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], source: str, output: str, target: str
+) -> None:
+    video, folder = media
+    first_image = sorted(folder.iterdir())[0]
+    paths = {"folder": folder, "video": video, "detector": artifacts[0], "image": first_image}
+    given = {"--images": folder, "--video": video}[source]
+    inputs = [video, artifacts[0], *sorted(folder.iterdir())]
+    before = {p: p.read_bytes() for p in inputs}
+    result = invoke(source, given, "--detector", artifacts[0], output, paths[target])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: {folder}: --save would overwrite the input images; save to another folder"
-    assert sorted(p.name for p in folder.iterdir()) == before
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith(f"error: {paths[target]}: {output} would overwrite the input")
+    assert {p: p.read_bytes() for p in inputs} == before
+    assert sorted(folder.iterdir()) == sorted(p for p in inputs if p.parent == folder)
 
 
 @pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")), reason="needs Xvfb and xdotool")
