@@ -154,6 +154,11 @@ def run(
         "--segment-seconds",
         help="Write --save video in closed segments (out_000.mp4, ...) of this many seconds; default 300 on live sources, 0: one file.",
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace a previous run's --jsonl file, --save video or image folder (else refused; segments continue).",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     threads: str | None = typer.Option(
         None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
@@ -191,6 +196,7 @@ def run(
         threads=det_threads,
         classifier_threads=cls_threads,
         segment_s=segment_seconds,
+        overwrite=overwrite,
     )
     try:
         summary = run_pipeline(source, config, notify=notify)

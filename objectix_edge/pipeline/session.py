@@ -30,7 +30,8 @@ class RunConfig:
     same), so two ONNX Runtime sessions running side by side need not oversubscribe the cores.
     ``segment_s``: write ``--save`` video in closed segments of this many seconds; None: LIVE_SEGMENT_S on
     live sources (a camera loop runs for days: a crash loses at most one segment), one file otherwise;
-    0: one file always.
+    0: one file always. ``overwrite``: replace a previous run's outputs (else they are refused, and
+    segments continue its numbering).
     """
 
     detector: Path
@@ -44,6 +45,7 @@ class RunConfig:
     threads: int | None = None
     classifier_threads: int | None = None
     segment_s: float | None = None
+    overwrite: bool = False
 
 
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
@@ -85,11 +87,14 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
         # The JSONL sink creates its file at once: build it last, after the others validated their options.
         if config.save is not None:
             segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
-            add(save_sink(config.save, source.fps, segment_s or None))
+            add(save_sink(config.save, source.fps, segment_s or None, config.overwrite))
         if config.show:
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
-            add(JsonlSink(config.jsonl))
+            add(JsonlSink(config.jsonl, config.overwrite))
+        for sink in sinks:
+            if sink.notice is not None and notify is not None:
+                notify(sink.notice)
         pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
         try:
             summary = pipeline.run()

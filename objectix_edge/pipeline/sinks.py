@@ -6,6 +6,11 @@ the line being written. A video can be written in closed segments (``segment_s``
 ``out_001.mp4``, ...): each is written under a temporary name and renamed when complete, so a kill
 loses at most the open segment. Without segments the video is one file renamed into place at the end
 (finite runs). Annotated image folders get each image atomically.
+
+A failed write (disk full, a file-size limit) stops the run with an OutputError naming the file and what
+is kept: the JSONL keeps its complete lines, closed segments and written images stay, a video file that
+cannot be completed is removed. A previous run's output is never truncated or replaced unless
+``overwrite``: segments continue its numbering, the other outputs are refused.
 """
 
 from __future__ import annotations
@@ -23,8 +28,17 @@ from typing import Any
 import cv2
 import numpy as np
 
-from objectix_edge.errors import InputError
+from objectix_edge.errors import InputError, OutputError
 from objectix_edge.fileio import atomic_path, ensure_writable_dir
+from objectix_edge.pipeline.output_files import (
+    ANY_TEMPORARY,
+    first_free_segment,
+    refuse_previous_output,
+    remove_leftovers,
+    segment_path,
+    sink_write_failed,
+    temporaries_of,
+)
 from objectix_edge.pipeline.cascade import CascadeDetection, FrameResult
 from objectix_edge.pipeline.sources import Frame
 
@@ -78,6 +92,7 @@ class Sink(abc.ABC):
     """Receives every processed frame on the loop's output thread."""
 
     needs_overlay = False
+    notice: str | None = None  # said once when the run starts (e.g. leftovers of a killed run removed)
 
     @abc.abstractmethod
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
@@ -92,34 +107,69 @@ class Sink(abc.ABC):
 
 
 class JsonlSink(Sink):
-    """One JSON record per processed frame, at ``path`` itself: each line complete in one write, flushed."""
+    """One JSON record per processed frame, at ``path`` itself: each line complete in one write.
 
-    def __init__(self, path: str | Path) -> None:
+    Written with ``os.write`` on an unbuffered descriptor, so a failed write raises at the line that
+    failed (not later, in a flush), and the partial line is cut off again: the file holds whole records.
+    """
+
+    def __init__(self, path: str | Path, overwrite: bool = False) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise InputError(f"{self.path}: is a folder; --jsonl needs a file path")
+        if not overwrite:
+            refuse_previous_output(self.path, "--jsonl", "detections")
         ensure_writable_dir(self.path)
         self.records = 0
-        self._file = self.path.open("w", encoding="utf-8")
+        self._size = 0
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         self._synced = time.monotonic()
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
-        self._file.write(json.dumps(frame_record(frame, result)) + "\n")
-        self._file.flush()
+        if self._fd is None:
+            return True
+        data = memoryview((json.dumps(frame_record(frame, result)) + "\n").encode())
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            if time.monotonic() - self._synced >= FSYNC_EVERY_S:  # survives a power cut too, within a second
+                os.fsync(self._fd)
+                self._synced = time.monotonic()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)  # shrinking needs no space: the file ends at a whole record
+            self.close()
+            raise sink_write_failed(self.path, exc, f"{self.records} complete records in {self.path}") from exc
+        self._size += len(data)
         self.records += 1
-        if time.monotonic() - self._synced >= FSYNC_EVERY_S:  # survives a power cut too, within a second
-            os.fsync(self._file.fileno())
-            self._synced = time.monotonic()
         return True
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):  # a failed fsync was reported by write; nothing left to lose
+                os.fsync(fd)
+            os.close(fd)
 
     def outputs(self) -> list[Path]:
         return [self.path]
+
+
+def video_complete(path: Path | None, frames: int) -> bool:
+    """True when the video at ``path`` declares ``frames`` frames and its last frame decodes.
+
+    The header alone is not enough (OpenCV's AVI writer patches the count into the header of a file
+    truncated by a full disk); seeking to the last frame reads the end of the file, in milliseconds.
+    """
+    check = cv2.VideoCapture(str(path))
+    try:
+        if not check.isOpened() or int(check.get(cv2.CAP_PROP_FRAME_COUNT)) != frames:
+            return False
+        check.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
+        return bool(check.read()[0])
+    finally:
+        check.release()
 
 
 class VideoSink(Sink):
@@ -131,7 +181,7 @@ class VideoSink(Sink):
 
     needs_overlay = True
 
-    def __init__(self, path: str | Path, fps: float, segment_s: float | None = None) -> None:
+    def __init__(self, path: str | Path, fps: float, segment_s: float | None = None, overwrite: bool = False) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_CODECS:
@@ -141,7 +191,12 @@ class VideoSink(Sink):
             )
         if segment_s is not None and segment_s <= 0:
             raise InputError(f"--segment-seconds must be positive, got {segment_s}")
+        if segment_s is None and not overwrite:
+            refuse_previous_output(self.path, "--save", "a video")
         ensure_writable_dir(self.path)
+        self.notice = remove_leftovers(self.path.parent, temporaries_of(self.path))
+        # Segments continue a killed run's numbering instead of replacing its closed files.
+        self._first_segment = 0 if segment_s is None or overwrite else first_free_segment(self.path)
         self.fps = fps if fps > 0 else 30.0
         self.segment_s = segment_s
         self.frames = 0
@@ -152,17 +207,19 @@ class VideoSink(Sink):
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
         self._target = self.path
+        self._stack_tmp: Path | None = None
         self._opened_at = 0.0
         self._in_segment = 0
 
     def segment_path(self, index: int) -> Path:
-        return self.path.with_name(f"{self.path.stem}_{index:03d}{self.path.suffix}")
+        return segment_path(self.path, index)
 
     def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         if self.segment_s is not None:
-            self._target = self.segment_path(len(self.segments))
+            self._target = self.segment_path(self._first_segment + len(self.segments))
         # Keep the real extension on the temporary name: the writer picks the container from it.
         tmp = self._stack.enter_context(atomic_path(self._target, suffix=".tmp" + self.path.suffix))
+        self._stack_tmp = tmp
         writer = cv2.VideoWriter(str(tmp), self._fourcc, self.fps, size)
         if not writer.isOpened():
             error = InputError(f"{self.path}: OpenCV cannot write this video format here; save as .avi (MJPG) instead")
@@ -185,12 +242,31 @@ class VideoSink(Sink):
         if self._size is not None and (w, h) != self._size:
             image = cv2.resize(image, self._size)  # a folder of mixed sizes still makes one video
         writer = self._writer if self._writer is not None else self._open(self._size or (w, h))
-        writer.write(image)
+        if not writer.write(image):  # OpenCV only warns; a False here is a frame that is not in the file
+            raise self._failed()
         self.frames += 1
         self._in_segment += 1
         return True
 
+    def _failed(self) -> OutputError:
+        """Remove the file being written (it cannot be completed) and say what is kept."""
+        error = sink_write_failed(self._target, None, self._kept())
+        self._stack.__exit__(OutputError, error, None)  # deletes the temporary file instead of renaming it
+        self._writer, self._stack = None, contextlib.ExitStack()
+        return error
+
+    def _kept(self) -> str:
+        if not self.segments:
+            return "no video (the unfinished file was removed)"
+        listed = ", ".join(f"{p.name} ({n} frames)" for p, n in zip(self.segments, self.segment_frames))
+        return f"{len(self.segments)} closed segment(s): {listed}; the unfinished one was removed"
+
     def _finish_file(self) -> None:
+        if self._writer is not None and self._in_segment:
+            # The writer buffers and OpenCV's AVI writer ignores failed writes: a full disk may show only now.
+            self._writer.release()
+            if not video_complete(self._stack_tmp, self._in_segment):
+                raise self._failed()
         self._stack.close()  # release, then rename into place
         if self._writer is not None:
             self.segments.append(self._target)
@@ -213,18 +289,28 @@ class ImageFolderSink(Sink):
 
     needs_overlay = True
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"{self.folder}: exists and is not a folder; --save a video file (.mp4) or a new folder")
+        self.notice = remove_leftovers(self.folder, ANY_TEMPORARY)
+        if not overwrite:
+            refuse_previous_output(self.folder, "--save", "annotated images")
         self.frames = 0
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         name = frame.file or f"frame_{frame.index:06d}.jpg"
         path = self.folder / name
-        with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
-            if not cv2.imwrite(str(tmp), overlay if overlay is not None else frame.image):
-                raise InputError(f"{path}: OpenCV cannot write this image format; --save to a video file instead")
+        # Encode first, then write the bytes ourselves: cv2.imwrite says only False, for a bad format and a
+        # full disk alike; this way the format and the disk each get their own error.
+        ok, encoded = cv2.imencode(path.suffix or ".jpg", overlay if overlay is not None else frame.image)
+        if not ok:
+            raise InputError(f"{path}: OpenCV cannot write this image format; --save to a video file instead")
+        try:
+            with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
+                tmp.write_bytes(encoded.tobytes())
+        except OutputError as exc:
+            raise sink_write_failed(path, exc.__cause__, f"{self.frames} annotated images in {self.folder}") from exc
         self.frames += 1
         return True
 
@@ -232,12 +318,12 @@ class ImageFolderSink(Sink):
         return [self.folder] if self.frames else []
 
 
-def save_sink(path: Path, fps: float, segment_s: float | None = None) -> Sink:
+def save_sink(path: Path, fps: float, segment_s: float | None = None, overwrite: bool = False) -> Sink:
     """The ``--save`` target: a video by its extension (in segments of ``segment_s`` seconds when given),
     or a folder of annotated images (no extension)."""
     if path.is_dir() or not path.suffix:
-        return ImageFolderSink(path)
-    return VideoSink(path, fps, segment_s)
+        return ImageFolderSink(path, overwrite)
+    return VideoSink(path, fps, segment_s, overwrite)
 
 
 WINDOW_PROBE = "import cv2; cv2.namedWindow('objx-probe'); cv2.waitKey(1); cv2.destroyAllWindows()"

@@ -1,0 +1,89 @@
+"""`objx-edge run` never reports success on a broken output and never destroys a previous run's output.
+
+A full disk is real here: the command runs in a child process whose file-size limit (RLIMIT_FSIZE, with
+SIGXFSZ ignored so the kernel answers EFBIG instead of killing it) is too small for its outputs, which
+is what a write to a full disk looks like to the writer; no root or tmpfs mount needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from objectix_edge.cli.app import app
+from tests.conftest import REPO_ROOT
+from tests.pipeline.media import shape_frames, write_video
+
+DETECTOR = REPO_ROOT / "tests" / "assets" / "calib" / "detector.onnx"
+FRAMES = 30
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frames, _ = shape_frames(FRAMES, seed=3)
+    return write_video(tmp_path_factory.mktemp("media") / "in.avi", frames, "MJPG")
+
+
+def run_limited(args: list[str | Path], limit_bytes: int) -> subprocess.CompletedProcess[str]:
+    """``objx-edge ARGS`` in a child that cannot write a file larger than ``limit_bytes``."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "300"}
+    return subprocess.run(
+        [sys.executable, "-m", "objectix_edge", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limit,
+        timeout=300,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_video_that_cannot_be_written_stops_the_run_with_one_line(video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "small" / "out.avi"
+    result = run_limited(["run", "--video", video, "--detector", DETECTOR, "--save", out], 60_000)
+    assert result.returncode == 1, result.stderr
+    assert error_lines(result.stderr) == [
+        f"error: {out}: cannot write (disk full or a file-size limit reached); the run stopped; kept: no video (the unfinished file was removed)"
+    ]
+    assert f"wrote {out}" not in result.stdout
+    assert "stopped by error" in result.stdout  # the summary of what was done is still printed
+    assert list(out.parent.iterdir()) == []  # no half-written video, no temporary file
+
+
+def test_a_jsonl_that_cannot_be_written_keeps_its_complete_lines(video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dets.jsonl"
+    result = run_limited(["run", "--video", video, "--detector", DETECTOR, "--jsonl", out], 3_000)
+    assert result.returncode == 1, result.stderr
+    (line,) = error_lines(result.stderr)
+    assert "Traceback" not in result.stderr
+    records = [json.loads(text) for text in out.read_text().splitlines()]  # every line a whole record
+    assert 0 < len(records) < FRAMES and [r["frame"] for r in records] == list(range(len(records)))
+    assert line == f"error: {out}: cannot write (file too large); the run stopped; kept: {len(records)} complete records in {out}"
+    assert out.stat().st_size <= 3_000
+
+
+def test_annotated_images_that_cannot_be_written_stop_the_run(video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "annotated"
+    result = run_limited(["run", "--video", video, "--detector", DETECTOR, "--save", out], 2_000)  # < one JPEG
+    assert result.returncode == 1, result.stderr
+    assert error_lines(result.stderr) == [
+        f"error: {out / 'frame_000000.jpg'}: cannot write (file too large); the run stopped; "
+        f"kept: 0 annotated images in {out}"
+    ]
+    assert list(out.iterdir()) == []  # the temporary file of the failed image is gone
