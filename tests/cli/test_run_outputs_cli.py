@@ -8,11 +8,6 @@ is what a write to a full disk looks like to the writer; no root or tmpfs mount 
 from __future__ import annotations
 
 import json
-import os
-import resource
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +15,7 @@ from typer.testing import CliRunner
 
 from objectix_edge.cli.app import app
 from tests.conftest import REPO_ROOT
+from tests.disk_full import error_lines, run_limited
 from tests.pipeline.media import shape_frames, write_video
 
 DETECTOR = REPO_ROOT / "tests" / "assets" / "calib" / "detector.onnx"
@@ -30,28 +26,6 @@ FRAMES = 30
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frames, _ = shape_frames(FRAMES, seed=3)
     return write_video(tmp_path_factory.mktemp("media") / "in.avi", frames, "MJPG")
-
-
-def run_limited(args: list[str | Path], limit_bytes: int) -> subprocess.CompletedProcess[str]:
-    """``objx-edge ARGS`` in a child that cannot write a file larger than ``limit_bytes``."""
-
-    def limit() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
-
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "objectix_edge", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=limit,
-        timeout=300,
-    )
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
 def test_a_video_that_cannot_be_written_stops_the_run_with_one_line(video: Path, tmp_path: Path) -> None:
