@@ -12,6 +12,8 @@ import contextlib
 import re
 from pathlib import Path
 
+import cv2
+
 from objectix_edge.errors import InputError, OutputError
 from objectix_edge.fileio import write_failure_reason
 
@@ -56,8 +58,10 @@ def remove_leftovers(folder: Path, names: re.Pattern[str]) -> str | None:
 
 
 def refuse_previous_output(path: Path, option: str, what: str) -> None:
-    """Raise InputError when ``path`` holds a previous run's output (a non-empty file or folder)."""
-    if path.is_dir() and any(path.iterdir()) or path.is_file() and path.stat().st_size > 0:
+    """Raise InputError when ``path`` holds a previous run's output (a non-empty file, or a folder with
+    anything but the temporary files a killed run left)."""
+    in_folder = path.is_dir() and any(not ANY_TEMPORARY.fullmatch(p.name) for p in path.iterdir())
+    if in_folder or path.is_file() and path.stat().st_size > 0:
         raise InputError(
             f"{path}: {option} holds {what} from a previous run; pass --overwrite to replace it, or choose another path"
         )
@@ -66,3 +70,19 @@ def refuse_previous_output(path: Path, option: str, what: str) -> None:
 def sink_write_failed(path: Path, exc: BaseException | None, kept: str) -> OutputError:
     """The one line that stops a run whose output could not be written: the file, why, and what is kept."""
     return OutputError(f"{path}: cannot write ({write_failure_reason(path, exc)}); the run stopped; kept: {kept}")
+
+
+def video_complete(path: Path | None, frames: int) -> bool:
+    """True when the video at ``path`` declares ``frames`` frames and its last frame decodes.
+
+    The header alone is not enough (OpenCV's AVI writer patches the count into the header of a file
+    truncated by a full disk); seeking to the last frame reads the end of the file, in milliseconds.
+    """
+    check = cv2.VideoCapture(str(path))
+    try:
+        if not check.isOpened() or int(check.get(cv2.CAP_PROP_FRAME_COUNT)) != frames:
+            return False
+        check.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
+        return bool(check.read()[0])
+    finally:
+        check.release()

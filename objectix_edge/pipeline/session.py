@@ -15,9 +15,10 @@ from objectix_edge.enums import Backend
 from objectix_edge.outputs import check_outputs
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
-from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
+from objectix_edge.pipeline.sinks import JsonlSink, Sink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
 from objectix_edge.pipeline.stats import RunSummary
+from objectix_edge.pipeline.window import WindowSink
 
 LIVE_SEGMENT_S = 300.0
 
@@ -92,9 +93,10 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
             add(JsonlSink(config.jsonl, config.overwrite))
-        for sink in sinks:
-            if sink.notice is not None and notify is not None:
-                notify(sink.notice)
+        for sink in sinks:  # only now: a run refused above changes nothing on disk
+            notice = sink.prepare()
+            if notice is not None and notify is not None:
+                notify(notice)
         pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
         try:
             summary = pipeline.run()

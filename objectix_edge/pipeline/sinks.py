@@ -19,8 +19,6 @@ import abc
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ import numpy as np
 
 from objectix_edge.errors import InputError, OutputError
 from objectix_edge.fileio import atomic_path, ensure_writable_dir
+from objectix_edge.pipeline.cascade import CascadeDetection, FrameResult
 from objectix_edge.pipeline.output_files import (
     ANY_TEMPORARY,
     first_free_segment,
@@ -38,13 +37,12 @@ from objectix_edge.pipeline.output_files import (
     segment_path,
     sink_write_failed,
     temporaries_of,
+    video_complete,
 )
-from objectix_edge.pipeline.cascade import CascadeDetection, FrameResult
 from objectix_edge.pipeline.sources import Frame
 
 # Codecs every opencv-python wheel can write; the container follows the file's extension.
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "FFV1"}
-QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
 FSYNC_EVERY_S = 1.0
 
 
@@ -92,11 +90,14 @@ class Sink(abc.ABC):
     """Receives every processed frame on the loop's output thread."""
 
     needs_overlay = False
-    notice: str | None = None  # said once when the run starts (e.g. leftovers of a killed run removed)
 
     @abc.abstractmethod
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         """Consume one frame; False asks the loop to stop (e.g. q pressed)."""
+
+    def prepare(self) -> str | None:
+        """Once every sink is built (none refused its path): remove what a killed run left; the notice."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional: sinks without an output file have nothing to finalize
         """Finalize the output (idempotent)."""
@@ -156,22 +157,6 @@ class JsonlSink(Sink):
         return [self.path]
 
 
-def video_complete(path: Path | None, frames: int) -> bool:
-    """True when the video at ``path`` declares ``frames`` frames and its last frame decodes.
-
-    The header alone is not enough (OpenCV's AVI writer patches the count into the header of a file
-    truncated by a full disk); seeking to the last frame reads the end of the file, in milliseconds.
-    """
-    check = cv2.VideoCapture(str(path))
-    try:
-        if not check.isOpened() or int(check.get(cv2.CAP_PROP_FRAME_COUNT)) != frames:
-            return False
-        check.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
-        return bool(check.read()[0])
-    finally:
-        check.release()
-
-
 class VideoSink(Sink):
     """The annotated frames as a video at the source's frame rate; opened at the first frame (its size).
 
@@ -194,7 +179,6 @@ class VideoSink(Sink):
         if segment_s is None and not overwrite:
             refuse_previous_output(self.path, "--save", "a video")
         ensure_writable_dir(self.path)
-        self.notice = remove_leftovers(self.path.parent, temporaries_of(self.path))
         # Segments continue a killed run's numbering instead of replacing its closed files.
         self._first_segment = 0 if segment_s is None or overwrite else first_free_segment(self.path)
         self.fps = fps if fps > 0 else 30.0
@@ -213,6 +197,9 @@ class VideoSink(Sink):
 
     def segment_path(self, index: int) -> Path:
         return segment_path(self.path, index)
+
+    def prepare(self) -> str | None:
+        return remove_leftovers(self.path.parent, temporaries_of(self.path))
 
     def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         if self.segment_s is not None:
@@ -258,7 +245,7 @@ class VideoSink(Sink):
     def _kept(self) -> str:
         if not self.segments:
             return "no video (the unfinished file was removed)"
-        listed = ", ".join(f"{p.name} ({n} frames)" for p, n in zip(self.segments, self.segment_frames))
+        listed = ", ".join(f"{p.name} ({n} frames)" for p, n in zip(self.segments, self.segment_frames, strict=True))
         return f"{len(self.segments)} closed segment(s): {listed}; the unfinished one was removed"
 
     def _finish_file(self) -> None:
@@ -293,10 +280,12 @@ class ImageFolderSink(Sink):
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"{self.folder}: exists and is not a folder; --save a video file (.mp4) or a new folder")
-        self.notice = remove_leftovers(self.folder, ANY_TEMPORARY)
         if not overwrite:
             refuse_previous_output(self.folder, "--save", "annotated images")
         self.frames = 0
+
+    def prepare(self) -> str | None:
+        return remove_leftovers(self.folder, ANY_TEMPORARY)
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         name = frame.file or f"frame_{frame.index:06d}.jpg"
@@ -324,53 +313,3 @@ def save_sink(path: Path, fps: float, segment_s: float | None = None, overwrite:
     if path.is_dir() or not path.suffix:
         return ImageFolderSink(path, overwrite)
     return VideoSink(path, fps, segment_s, overwrite)
-
-
-WINDOW_PROBE = "import cv2; cv2.namedWindow('objx-probe'); cv2.waitKey(1); cv2.destroyAllWindows()"
-
-
-def check_display() -> None:
-    """Raise InputError unless an OpenCV window can open here.
-
-    OpenCV's Qt backend aborts the whole process when the display is unreachable, so a throw-away child
-    process tries first.
-    """
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise InputError(
-            "--show needs a display (DISPLAY/WAYLAND_DISPLAY is not set); use --headless, or --save out.mp4"
-        )
-    try:
-        probe = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        raise InputError(
-            "--show: opening a window did not finish in 30 s; check the display or use --headless"
-        ) from None
-    if probe.returncode != 0:
-        lines = [line for line in probe.stderr.strip().splitlines() if line.strip()] or [
-            f"exit code {probe.returncode}"
-        ]
-        raise InputError(f"--show: OpenCV cannot open a window here ({lines[0].strip()}); use --headless")
-
-
-class WindowSink(Sink):
-    """An OpenCV window showing the annotated frames; q, Esc or closing the window stops the run."""
-
-    needs_overlay = True
-
-    def __init__(self, title: str = "objx-edge") -> None:
-        check_display()
-        self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
-        self._open = True
-
-    def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
-        cv2.imshow(self.title, overlay if overlay is not None else frame.image)
-        key = cv2.waitKey(1) & 0xFF
-        visible = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
-        return key not in QUIT_KEYS and visible
-
-    def close(self) -> None:
-        if self._open:
-            cv2.destroyWindow(self.title)
-            cv2.waitKey(1)  # let the GUI thread process the close
-            self._open = False

@@ -61,3 +61,27 @@ def test_annotated_images_that_cannot_be_written_stop_the_run(video: Path, tmp_p
         f"kept: 0 annotated images in {out}"
     ]
     assert list(out.iterdir()) == []  # the temporary file of the failed image is gone
+
+
+def test_a_previous_runs_outputs_are_refused_unless_overwrite(tmp_path: Path) -> None:
+    photos = REPO_ROOT / "samples" / "coco" / "images"
+    out, jsonl = tmp_path / "annotated", tmp_path / "dets.jsonl"
+    args = ["run", "--images", photos, "--detector", DETECTOR, "--save", out, "--jsonl", jsonl]
+    first = CliRunner().invoke(app, [str(a) for a in args])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    lines = jsonl.read_text()
+    again = CliRunner().invoke(app, [str(a) for a in args])
+    assert again.exit_code == 1
+    assert again.stderr.strip() == (
+        f"error: {out}: --save holds annotated images from a previous run; "
+        "pass --overwrite to replace it, or choose another path"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and jsonl.read_text() == lines
+    replaced = CliRunner().invoke(app, [*map(str, args), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    def detections(text: str) -> list:
+        return [json.loads(line)["detections"] for line in text.splitlines()]
+
+    assert detections(jsonl.read_text()) == detections(lines)  # the same records, written again (not appended)
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
