@@ -58,9 +58,12 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     if not path.is_file():
         raise InputError(f"{path}: ONNX file not found; check the path or create it with objx-edge export")
     try:
-        return onnx.load(str(path))
+        model = onnx.load(str(path))
     except (DecodeError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"{path}: is not a readable ONNX file ({type(exc).__name__}); re-export it") from exc
+    if not model.graph.node:  # an empty file parses as an empty model: nothing downstream could use it
+        raise ArtifactError(f"{path}: holds no ONNX graph (empty or not an ONNX file); re-export it")
+    return model
 
 
 def read_onnx_spec(path: str | Path) -> ModelSpec:

@@ -21,6 +21,7 @@ from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
 from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.spec_check import check_graph_fits
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,14 @@ def _check_started(path: Path, asked: list[Any], active: list[str]) -> None:
 def _load_errors() -> tuple[type[Exception], ...]:
     from onnxruntime.capi import onnxruntime_pybind11_state as state
 
-    return (state.Fail, state.InvalidProtobuf, state.InvalidGraph, state.NotImplemented, state.RuntimeException)
+    return (
+        state.Fail,
+        state.InvalidArgument,  # e.g. an empty (0-byte) file: "No graph was found in the protobuf"
+        state.InvalidProtobuf,
+        state.InvalidGraph,
+        state.NotImplemented,
+        state.RuntimeException,
+    )
 
 
 class OrtRunner(Runner):
@@ -152,6 +160,7 @@ class OrtRunner(Runner):
         self._inputs = [self._info(v) for v in self.session.get_inputs()]
         self._outputs = [self._info(v) for v in self.session.get_outputs()]
         self._output_names = [o.name for o in self._outputs]
+        check_graph_fits(self.spec, self._inputs, self._outputs, str(path))
 
     @staticmethod
     def _open(ort: Any, path: Path, options: Any, providers: list[Any]) -> Any:
