@@ -111,14 +111,18 @@ def check_graph_fits(spec: Any, inputs: Sequence[Any], outputs: Sequence[Any], s
             f"{source}: the graph's inputs/outputs {names[0]} → {names[1]} are not the model spec's "
             f"{list(spec.input_names)} → {list(spec.output_names)}; re-export it"
         )
-    # Our contract's outputs (DESIGN.md): detections[B, max_det, 6] for detectors, logits[B, C] for classifiers.
-    want = ("detections", 3, 6) if spec.task.value == "detect" else ("logits", 2, spec.num_classes)
+    # Our contract's outputs (DESIGN.md): detections[B, max_det, 6] from detectors, logits[B, C] from
+    # classifiers. An output by either name must be the spec's task's, in its shape.
+    contract = {"detections": ("detect", 3, 6), "logits": ("classify or roi-classify", 2, spec.num_classes)}
     for out in outputs:
+        if out.name not in contract:
+            continue
+        task, rank, last = contract[out.name]
         shape = list(out.shape)
-        if out.name == want[0] and (len(shape) != want[1] or shape[-1] not in (want[2], -1)):
+        if spec.task.value not in task.split(" or ") or len(shape) != rank or shape[-1] not in (last, -1):
             raise ArtifactError(
                 f"{source}: its output {out.name}{shape} does not fit the model spec's task {spec.task.value} "
-                f"({want[1]}-D, last axis {want[2]}); re-export it"
+                f"(a {task} model's {out.name} is {rank}-D, last axis {last}); re-export it"
             )
 
 

@@ -191,6 +191,10 @@ def export_onnx(
     """Export a checkpoint (or model) to ``out`` atomically; returns ``out``."""
     out = Path(out)
     if isinstance(checkpoint, (str, Path)):
+        if Path(checkpoint).suffix.lower() == ".onnx":
+            raise InputError(
+                f"{checkpoint}: is an ONNX file already; export takes a checkpoint (.pt) from objx-edge train or import"
+            )
         check_outputs({"-o": out}, {"checkpoint": checkpoint}, folders=("-o",))  # a folder: the line below
     ensure_writable_dir(out)  # fail before the (slow) export, not after it
     if out.is_dir():
