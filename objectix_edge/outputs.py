@@ -58,3 +58,17 @@ def check_outputs(outputs: Paths, inputs: Paths, folders: Collection[str] = ()) 
                     )
         if out_name not in folders and out.is_dir():
             raise InputError(f"{out}: {out_name} is a folder; give a file path")
+
+
+def inside(folder: Path, name: str, source: str | Path) -> Path:
+    """``folder / name`` for a file name read from data (``source``), refused (InputError) when it would
+    land outside ``folder``: an absolute name, or one that climbs out with ``..``."""
+    path = Path(name)
+    target = folder / path
+    escapes = path.is_absolute() or ".." in path.parts or not name.strip()
+    if escapes or not Path(os.path.realpath(target)).is_relative_to(os.path.realpath(folder)):
+        raise InputError(
+            f"{source}: file_name {name!r} would be written outside {folder}; "
+            "file names must be relative paths inside the image folder"
+        )
+    return target
