@@ -7,8 +7,6 @@ COCOeval ignores them on its own at evaluation time.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from pycocotools.coco import COCO
 
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import read_json
+from objectix_edge.quiet import module_prints_silenced
 from objectix_edge.spec import Category
 
 if TYPE_CHECKING:
@@ -118,7 +117,7 @@ def load_coco(images_dir: str | Path, ann_file: str | Path, categories: Sequence
     data = _validate_instances(read_json(ann_file, "COCO instances JSON"), ann_file)
     coco = COCO()
     coco.dataset = data
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
+    with module_prints_silenced("pycocotools.coco"):  # it prints progress lines
         coco.createIndex()
     missing = [img["file_name"] for img in data["images"] if not (images_dir / img["file_name"]).is_file()]
     if missing:
