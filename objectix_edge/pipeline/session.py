@@ -49,6 +49,19 @@ class RunConfig:
     overwrite: bool = False
 
 
+def tracking_for(source: FrameSource, track: bool | None, every: int | None, default_every: int) -> tuple[bool, int]:
+    """(track?, reclassify every N frames) when the user left either unset (None).
+
+    A folder of photos is not a video: consecutive images show different scenes, so ByteTrack would carry
+    one photo's labels over to another's boxes. Folders are not tracked unless asked, and without tracking
+    every box of every image is classified (every = 1).
+    """
+    from objectix_edge.pipeline.sources import ImageFolderSource
+
+    tracked = not isinstance(source, ImageFolderSource) if track is None else track
+    return tracked, (default_every if tracked else 1) if every is None else every
+
+
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
     """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError.
 
