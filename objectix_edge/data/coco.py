@@ -7,6 +7,7 @@ COCOeval ignores them on its own at evaluation time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 from pycocotools.coco import COCO
 
+from objectix_edge.data.drops import count_drops, describe_drops, drop_reason
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import read_json
 from objectix_edge.quiet import module_prints_silenced
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from objectix_edge.data.transforms import AugmentConfig
     from objectix_edge.spec import ModelSpec
 
+log = logging.getLogger(__name__)
 REQUIRED_KEYS = ("images", "annotations", "categories")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -58,15 +61,17 @@ class CocoSource:
         return self.images_dir / self.coco.imgs[image_id]["file_name"]
 
     def targets(self, image_id: int) -> ImageTargets:
-        """Non-crowd boxes of the selected categories; degenerate boxes are dropped."""
+        """Non-crowd boxes of the selected categories; unusable ones (data/drops.py, counted by load_coco)
+        are left out."""
         label_of = self.label_of
+        image, known = self.coco.imgs.get(image_id), set(self.coco.cats)
         boxes, labels = [], []
         for ann in self.coco.imgToAnns.get(image_id, []):
             if ann.get("iscrowd", 0) or ann["category_id"] not in label_of:
                 continue
-            x, y, w, h = (float(v) for v in ann["bbox"])
-            if w < 1 or h < 1:
+            if drop_reason(ann, image, known) is not None:
                 continue
+            x, y, w, h = (float(v) for v in ann["bbox"])
             boxes.append((x, y, x + w, y + h))
             labels.append(label_of[ann["category_id"]])
         return ImageTargets(
@@ -125,6 +130,11 @@ def load_coco(images_dir: str | Path, ann_file: str | Path, categories: Sequence
             f"{images_dir}: {len(missing)} images listed in {ann_file.name} are missing (e.g. {missing[0]}); "
             "pass the matching image folder with --data"
         )
+    drops = count_drops(data)
+    if drops:
+        if data["annotations"] and sum(drops.values()) == len(data["annotations"]):
+            raise InputError(f"{ann_file}: no usable annotation left ({describe_drops(drops)}); fix the annotations")
+        log.warning("%s: %s", ann_file, describe_drops(drops))
     cats = select_categories([Category(int(c["id"]), str(c["name"])) for c in data["categories"]], categories, ann_file)
     return CocoSource(images_dir, ann_file, coco, cats, sorted(coco.imgs))
 
