@@ -45,6 +45,7 @@ class QuantizeConfig:
 
     exclude: tuple[str, ...] = ()
     only: tuple[str, ...] | None = None
+    cache_sha256: str | None = None  # recorded in the file: readers refuse it beside another cache
 
 
 ORT_CALIBRATE = "onnxruntime.quantization.calibrate"  # its calibrators print status lines
@@ -242,14 +243,15 @@ def quantize_from_cache(
                 reduce_range=options["reduce_range"],
                 extra_options=options["extra_options"],
             )
-            _stamp(tmp_out, model, form, isa)
+            _stamp(tmp_out, model, form, isa, config.cache_sha256)
     return out_path
 
 
-def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa) -> None:
+def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa, cache_sha256: str | None) -> None:
     """Carry the FP32 file's metadata (ModelSpec) over; record the precision, the form and the CPU class."""
     from objectix_edge.enums import Precision
     from objectix_edge.export.metadata import (
+        CALIB_CACHE_METADATA_KEY,
         CPU_ISA_METADATA_KEY,
         INT8_FORM_METADATA_KEY,
         PRECISION_METADATA_KEY,
@@ -260,6 +262,8 @@ def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa) -> 
     entries = {PRECISION_METADATA_KEY: Precision.INT8.value, INT8_FORM_METADATA_KEY: form.value}
     if form == Int8Form.CPU:
         entries[CPU_ISA_METADATA_KEY] = isa.value
+    if cache_sha256 is not None:
+        entries[CALIB_CACHE_METADATA_KEY] = cache_sha256
     set_metadata(model, {p.key: p.value for p in source.metadata_props} | entries)
     model.producer_name, model.producer_version = source.producer_name, source.producer_version
     Path(path).write_bytes(model.SerializeToString(deterministic=True))

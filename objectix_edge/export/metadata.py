@@ -21,6 +21,7 @@ from objectix_edge.spec import SPEC_METADATA_KEY, ModelSpec
 PRECISION_METADATA_KEY = "objx.precision"
 INT8_FORM_METADATA_KEY = "objx.int8_form"  # int8 (TensorRT form) or int8cpu (ONNX Runtime CPU form)
 CPU_ISA_METADATA_KEY = "objx.cpu_isa"  # the CPU ISA class a CPU form was built for (cpu_isa.py)
+CALIB_CACHE_METADATA_KEY = "objx.calib_cache_sha256"  # the calibration cache an INT8 form was made from
 PRODUCER_NAME = "objectix-edge"
 _QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"}
 

@@ -16,7 +16,13 @@ import numpy as np
 from objectix_edge.cpu_isa import CpuIsa, host_isa
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
-from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
+from objectix_edge.export.metadata import (
+    CALIB_CACHE_METADATA_KEY,
+    PRECISION_METADATA_KEY,
+    detect_precision,
+    load_onnx,
+    spec_from_metadata,
+)
 from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
@@ -146,6 +152,10 @@ class OrtRunner(Runner):
         metadata = self.session.get_modelmeta().custom_metadata_map
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
+        if self.precision == Precision.INT8:
+            from objectix_edge.calib.cache import check_int8_cache
+
+            check_int8_cache(path, metadata.get(CALIB_CACHE_METADATA_KEY))
         if self.precision == Precision.INT8 and device == "cpu":
             self.int8_target = int8_target(metadata, lambda: load_onnx(path))
             choice = choose_kernels(self.int8_target, host or host_isa(), judge)
