@@ -46,15 +46,29 @@ def user_cache_dir(*parts: str) -> Path:
 
 def ensure_writable_dir(path: Path) -> None:
     """Create ``path``'s parent folder or raise InputError naming it."""
-    parent = path.parent
+    make_output_dir(path.parent)
+
+
+def make_output_dir(folder: Path) -> Path:
+    """Create the output folder ``folder`` (and its parents) or raise InputError naming it: read-only
+    (even for root: a read-only mount), not writable, or under a file."""
+    folder = Path(folder)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(
-            f"{parent}: cannot create the output folder ({exc.strerror}); choose another output path"
+            f"{folder}: cannot create the output folder ({exc.strerror}); choose another output path"
         ) from exc
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{parent}: output folder is not writable; choose another output path")
+    if not os.access(folder, os.W_OK) or _read_only_mount(folder):
+        raise InputError(f"{folder}: output folder is not writable; choose another output path")
+    return folder
+
+
+def _read_only_mount(folder: Path) -> bool:
+    """os.access says yes to root on a read-only file system; statvfs knows."""
+    with contextlib.suppress(OSError):
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    return False
 
 
 def write_failure_reason(path: Path, exc: BaseException | None = None) -> str:

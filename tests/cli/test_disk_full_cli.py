@@ -1,10 +1,14 @@
-"""export, calibrate and train on a full disk: one line naming the folder, exit 1, nothing partial left."""
+"""export, calibrate and train on a full disk, data synth and deploy into a folder that cannot be made:
+one line naming the folder, exit 1, nothing partial left."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from objectix_edge.cli.app import app
 from tests.cli.test_train_eval_cli import TINY_DET_ARGS
 from tests.conftest import REPO_ROOT
 from tests.disk_full import error_lines, run_limited
@@ -45,3 +49,20 @@ def test_train_on_a_full_disk(synth_coco: tuple[Path, Path], tmp_path: Path) -> 
     (line,) = error_lines(result.stderr)
     assert line.startswith(f"error: {out}: cannot write ") and "nothing was written there" in line
     assert not [p for p in out.iterdir() if p.suffix == ".pt" or p.name.startswith(".")]
+
+
+def test_unwritable_output_folders_are_one_line(tmp_path: Path) -> None:
+    # A folder under a file cannot be created by anyone, root included: portable, no mount needed.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    samples = REPO_ROOT / "samples" / "coco"
+    ann = next((samples / "annotations").glob("*.json"))
+    for args, folder in (
+        (["data", "synth", blocker / "synth", "--images", "2"], blocker / "synth" / "images"),
+        (["deploy", ASSETS / "detector.pt", "--data", samples / "images", "--ann", ann, "--out", blocker / "dep"], blocker / "dep"),
+    ):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip() == (
+            f"error: {folder}: cannot create the output folder (Not a directory); choose another output path"
+        )
