@@ -60,6 +60,9 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
         raise InputError(f"{path}: ONNX file not found; check the path or create it with objx-edge export")
     try:
         model = onnx.load(str(path))
+    except onnx.checker.ValidationError as exc:  # e.g. external data whose path points outside its folder
+        first = (str(exc).strip().splitlines() or ["invalid"])[0]
+        raise ArtifactError(f"{path}: is not a valid ONNX file ({first}); re-export it") from exc
     except (DecodeError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"{path}: is not a readable ONNX file ({type(exc).__name__}); re-export it") from exc
     if not model.graph.node:  # an empty file parses as an empty model: nothing downstream could use it
