@@ -36,8 +36,9 @@ def drop_reason(ann: dict[str, Any], image: dict[str, Any] | None, category_ids:
     if w < 1 or h < 1:
         return "small"
     width, height = image.get("width"), image.get("height")
-    sized = isinstance(width, (int, float)) and isinstance(height, (int, float))
-    if sized and (x >= width or y >= height or x + w <= 0 or y + h <= 0):
+    if not (isinstance(width, (int, float)) and isinstance(height, (int, float))):
+        return None  # no size recorded: nothing to be outside of
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
         return "off_image"
     return None
 

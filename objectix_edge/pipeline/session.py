@@ -70,7 +70,7 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
     check_outputs(
         {"--save": config.save, "--jsonl": config.jsonl},
-        {"source": source.path, "--detector": config.detector, "--classifier": config.classifier},
+        {"source": source.input_path, "--detector": config.detector, "--classifier": config.classifier},
         folders=("--save",),
     )
     sinks: list[Sink] = []

@@ -43,7 +43,7 @@ class FrameSource(abc.ABC):
 
     def __init__(self, name: str, path: Path | None = None) -> None:
         self.name = name
-        self.path = path  # the file or folder read (None: a device or stream), so outputs never overwrite it
+        self.input_path = path  # the file or folder read (None: a device or stream): outputs never overwrite it
         self.skipped = 0
         self._opened = False
 
