@@ -123,6 +123,7 @@ class JsonlSink(Sink):
         ensure_writable_dir(self.path)
         self.records = 0
         self._size = 0
+        self._failed = False
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         self._synced = time.monotonic()
 
@@ -140,6 +141,7 @@ class JsonlSink(Sink):
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size)  # shrinking needs no space: the file ends at a whole record
+            self._failed = True
             self.close()
             raise sink_write_failed(self.path, exc, f"{self.records} complete records in {self.path}") from exc
         self._size += len(data)
@@ -149,9 +151,13 @@ class JsonlSink(Sink):
     def close(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            with contextlib.suppress(OSError):  # a failed fsync was reported by write; nothing left to lose
-                os.fsync(fd)
-            os.close(fd)
+            try:
+                os.fsync(fd)  # a file system with delayed allocation may report a full disk only here
+            except OSError as exc:
+                if not self._failed:  # after a failed write, that write's error is the one reported
+                    raise sink_write_failed(self.path, exc, f"{self.records} records, the last second's unsure") from exc
+            finally:
+                os.close(fd)
 
     def outputs(self) -> list[Path]:
         return [self.path]
