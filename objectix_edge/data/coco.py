@@ -51,6 +51,7 @@ class CocoSource:
     coco: COCO
     categories: tuple[Category, ...]
     image_ids: list[int] = field(default_factory=list)
+    _rotation_said: bool = field(default=False, repr=False)
 
     @property
     def label_of(self) -> dict[int, int]:
@@ -59,6 +60,35 @@ class CocoSource:
 
     def image_path(self, image_id: int) -> Path:
         return self.images_dir / self.coco.imgs[image_id]["file_name"]
+
+    def read(self, image_id: int) -> np.ndarray:
+        """The image, decoded at the size its annotations were made on (the JSON's width × height).
+
+        OpenCV applies an EXIF orientation, so a photo whose JSON size is the stored (unrotated) one
+        decodes turned by 90°: it is then read unrotated, as its boxes are, and said once. Any other
+        size mismatch would misplace every box: a one-line error naming the image and both sizes.
+        """
+        path = self.image_path(image_id)
+        image = read_image(path)
+        info = self.coco.imgs[image_id]
+        want = (info.get("width"), info.get("height"))
+        if not all(isinstance(v, int) for v in want) or image.shape[1::-1] == want:
+            return image
+        if image.shape[:2] == want:  # (h, w) of the decoded image = (w, h) of the JSON: EXIF turned it
+            unrotated = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            if unrotated is not None and unrotated.shape[1::-1] == want:
+                if not self._rotation_said:
+                    self._rotation_said = True
+                    log.warning(
+                        "%s: its EXIF orientation turns it to %dx%d, but %s gives %dx%d; read unrotated, as its "
+                        "boxes are (every image like it is read the same way)",
+                        path, image.shape[1], image.shape[0], self.ann_file.name, *want,
+                    )
+                return unrotated
+        raise InputError(
+            f"{path}: decoded {image.shape[1]}x{image.shape[0]} but {self.ann_file.name} gives {want[0]}x{want[1]}; "
+            "its boxes would be misplaced: fix the width/height in the JSON or replace the image"
+        )
 
     def targets(self, image_id: int) -> ImageTargets:
         """Non-crowd boxes of the selected categories; unusable ones (data/drops.py, counted by load_coco)
@@ -193,7 +223,7 @@ class DetectionDataset(EpochSeeded):
         from objectix_edge.pipeline.preprocess import normalize
 
         t = self.source.targets(self.samples[index])
-        image = read_image(t.path)
+        image = self.source.read(t.image_id)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             image, boxes, labels = train_detector_transform(
@@ -226,7 +256,7 @@ class RoiDataset(EpochSeeded):
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)
         box, label = t.boxes[k], int(t.labels[k])
-        image = read_image(t.path)
+        image = self.source.read(t.image_id)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             box = jitter_box(box, rng)

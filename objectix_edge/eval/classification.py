@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, load_coco, read_image
+from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path
 from objectix_edge.pipeline.preprocess import preprocess_image, preprocess_masked, preprocess_rois
@@ -165,7 +165,7 @@ def _image_rois(
         if not a.get("iscrowd", 0) and a["category_id"] in label_of and min(float(v) for v in a["bbox"][2:]) >= 1
     ]
     labels = [label_of[a["category_id"]] for a in anns]
-    image = read_image(source.image_path(image_id)) if anns else None
+    image = source.read(image_id) if anns else None
     if image is None:
         return {}, []
     if roi_mask == "segmentation" and spec.roi_mode == RoiMode.FULL_IMAGE:
@@ -242,7 +242,7 @@ def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -
     y_pred: list[int] = []
     for start in range(0, len(samples), max(1, batch)):
         part = samples[start : start + max(1, batch)]
-        x = np.stack([preprocess_image(read_image(source.image_path(i)), spec)[0] for i, _ in part])
+        x = np.stack([preprocess_image(source.read(i), spec)[0] for i, _ in part])
         logits = np.asarray(runner.infer({spec.input_names[0]: x})[spec.output_names[0]])
         y_pred.extend(int(v) for v in logits.argmax(1))
     ids = np.asarray([i for i, _ in samples], np.int64)
