@@ -84,8 +84,8 @@ def main() -> None:
     ):
         out = Path(tmp)
         probe = ProbeSink(args.every)
-        video_sink = VideoSink(out / "soak.mp4", args.fps, segment_s=args.segment_seconds)
-        sinks = [JsonlSink(out / "soak.jsonl"), video_sink, probe]
+        video_sink = VideoSink(out / "soak.mp4", args.fps, segment_s=args.segment_seconds, overwrite=True)
+        sinks = [JsonlSink(out / "soak.jsonl", overwrite=True), video_sink, probe]
         source = VideoFileSource(video, realtime=True, loop=True, pace_fps=args.fps)
         print(
             f"soak: {video.name} looped at {args.fps:.0f} FPS, {det.path.name} → {cls.path.name}, tracked, "

@@ -25,3 +25,7 @@ class MissingDependencyError(ObjxError):
 
 class BudgetExceededError(ObjxError):
     """An artifact's accuracy is outside the budget of its precision."""
+
+
+class OutputError(ObjxError):
+    """An output could not be written (disk full, file-size limit, read-only folder); names what was kept."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from objectix_edge.enums import Task
 from objectix_edge.errors import ArtifactError
+from objectix_edge.spec_check import check_spec_dict
 
 SPEC_METADATA_KEY = "objx.spec"
 # 1: RGB, 0-1, ImageNet statistics, letterbox (detector) / crop with context (ROI), fixed in code.
@@ -129,6 +130,7 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "artifact") -> ModelSpec:
         """Read a spec of any version up to ours; fields a version-1 spec lacks take version 1's behaviour."""
+        check_spec_dict(data, source)
         if int(data.get("spec_version", 1)) > SPEC_VERSION:
             raise ArtifactError(
                 f"{source}: its model spec is version {data['spec_version']}, newer than this objectix-edge "
@@ -164,6 +166,6 @@ class ModelSpec:
     def from_json(cls, text: str, source: str = "artifact") -> ModelSpec:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ArtifactError(f"{source}: its model spec is not valid JSON; re-export it") from exc
         return cls.from_dict(data, source)

@@ -144,7 +144,31 @@ def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:
     for path in candidates:
         spec = ModelSpec.from_dict(read_checkpoint_payload(path)["spec"], source=str(path))
         found.setdefault(model_key(spec), path)
+    if config.reference is not None:
+        _check_reference(config.reference, found, config.artifacts)
     return found
+
+
+def _check_reference(reference: Path, found: dict[str, Path], artifacts: tuple[Path, ...]) -> None:
+    """Refuse a ``--reference`` no artifact came from (another task or architecture): it would be ignored."""
+    from objectix_edge.export.metadata import read_onnx_spec
+    from objectix_edge.models.checkpoint import read_checkpoint_payload
+
+    ref_key = next(key for key, path in found.items() if path == reference) if reference in found.values() else None
+    keys = set()
+    for path in artifacts:
+        kind = backend_for(path)
+        if kind == Backend.TENSORRT:
+            return  # an engine's spec needs TensorRT to read; nothing to compare it with here
+        data = read_checkpoint_payload(path)["spec"] if kind == Backend.TORCH else None
+        spec = ModelSpec.from_dict(data, str(path)) if data is not None else read_onnx_spec(path)
+        keys.add(model_key(spec))
+    if ref_key is not None and ref_key not in keys:
+        ref = ModelSpec.from_dict(read_checkpoint_payload(reference)["spec"], source=str(reference))
+        raise InputError(
+            f"{reference}: --reference is a {ref.name} ({ref.task.value}) checkpoint, but no artifact was made from it; "
+            "give the checkpoint the artifacts came from, or drop --reference"
+        )
 
 
 def _label(runner: Runner, path: Path | None, config: SuiteConfig) -> str:

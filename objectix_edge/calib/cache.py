@@ -95,3 +95,31 @@ def load_cache(path: Path) -> CalibCache:
         raise ArtifactError(
             f"{path}: calibration cache is malformed ({exc!r}); re-create it with objx-edge calibrate --int8"
         ) from exc
+
+
+def cache_beside(int8_path: Path) -> Path:
+    """``model.int8.onnx`` / ``model.int8cpu.onnx`` → ``model.calib.json`` (where calibrate writes it)."""
+    name = int8_path.name
+    for tag in (".int8cpu.onnx", ".int8.onnx"):
+        if name.endswith(tag):
+            return int8_path.with_name(name[: -len(tag)] + ".calib.json")
+    return int8_path.with_suffix(".calib.json")
+
+
+def check_int8_cache(int8_path: Path, recorded_sha256: str | None) -> None:
+    """Refuse an INT8 file whose calibration cache (beside it) is not the one it was made from.
+
+    A SIGKILL between writing the cache and the two forms, or files copied from two runs, leaves a set
+    whose parts disagree; judging or deploying it would mix two calibrations. Files without the record
+    (older) or without a cache beside them (deployed alone) have nothing to disagree with.
+    """
+    cache = cache_beside(Path(int8_path))
+    if recorded_sha256 is None or not cache.is_file():
+        return
+    actual = sha256_file(cache)
+    if actual != recorded_sha256:
+        raise ArtifactError(
+            f"{int8_path}: made from another calibration than {cache.name} beside it (cache sha256 "
+            f"{recorded_sha256[:12]}…, found {actual[:12]}…), e.g. a calibrate run killed midway; "
+            f"re-make both INT8 files: objx-edge calibrate MODEL.onnx --int8 --from-cache {cache}"
+        )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
+from objectix_edge.calib.cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
@@ -127,8 +127,11 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
             f"wrote only {cache_path.name}: retry with a looser --max-drop or more --max-fp32-layers"
         )
     files = {}
+    # Both forms record the cache they come from: a run killed between the files, or files mixed from two
+    # runs, is refused by every reader (check_int8_cache) instead of being judged as one set.
+    digest = sha256_file(cache_path)
     for form in Int8Form:
         files[form.value] = quantize_from_cache(
-            model_path, cache, paths[form.value], form, QuantizeConfig(exclude=cache.exclude)
+            model_path, cache, paths[form.value], form, QuantizeConfig(exclude=cache.exclude, cache_sha256=digest)
         )
     return Int8Result(cache_path, cache, files, budget)

@@ -12,9 +12,6 @@ writes byte-identical files.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +28,7 @@ from objectix_edge.enums import CalibMethod, Int8Form
 from objectix_edge.errors import InputError
 from objectix_edge.export.graph import head_nodes, tail_nodes
 from objectix_edge.fileio import atomic_path
+from objectix_edge.quiet import module_prints_silenced, quiet_root_warnings_from
 
 QUANT_OP_TYPES = ("Conv", "Add", "Clip", "Relu")
 # Producers through which an Add merges feature maps of the conv trunk (residuals, FPN merges), not decode arithmetic.
@@ -47,6 +45,10 @@ class QuantizeConfig:
 
     exclude: tuple[str, ...] = ()
     only: tuple[str, ...] | None = None
+    cache_sha256: str | None = None  # recorded in the file: readers refuse it beside another cache
+
+
+ORT_CALIBRATE = "onnxruntime.quantization.calibrate"  # its calibrators print status lines
 
 
 def load_model(path: Path) -> onnx.ModelProto:
@@ -151,9 +153,9 @@ def calibrate(
         )
         # Feed the calibrator in chunks: entropy/percentile keep every intermediate output of a call.
         for chunk in _chunks(reader.iter_batches(on_image), _CHUNK_BATCHES):
-            with contextlib.redirect_stdout(io.StringIO()):  # ORT's calibrators print status lines
+            with module_prints_silenced(ORT_CALIBRATE):  # ORT's calibrators print status lines
                 calibrator.collect_data(OrtCalibrationReader(iter(chunk)))
-        with contextlib.redirect_stdout(io.StringIO()):
+        with module_prints_silenced(ORT_CALIBRATE):
             tensors = calibrator.compute_data()
     ranges = {name: _as_range(td) for name, td in tensors.items()}
     return CalibCache(
@@ -223,36 +225,33 @@ def quantize_from_cache(
     with tempfile.TemporaryDirectory(prefix="objx-quant-") as tmp:
         ort_cache = Path(tmp) / "ranges.json"
         save_tensors_data(_tensors_data(cache), ort_cache)
-        quiet = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # ORT warns about pre-processing on every call
-        try:
-            with atomic_path(out_path) as tmp_out:
-                quantize_static(
-                    model_path,
-                    tmp_out,
-                    calibration_data_reader=None,
-                    quant_format=QuantFormat.QDQ,
-                    op_types_to_quantize=list(QUANT_OP_TYPES),
-                    per_channel=True,
-                    nodes_to_quantize=nodes,
-                    nodes_to_exclude=sorted(excluded),
-                    calibrate_method=CalibrationMethod.MinMax,
-                    calibration_cache_path=ort_cache,
-                    activation_type=options["activation_type"],
-                    weight_type=options["weight_type"],
-                    reduce_range=options["reduce_range"],
-                    extra_options=options["extra_options"],
-                )
-                _stamp(tmp_out, model, form, isa)
-        finally:
-            logging.getLogger().setLevel(quiet)
+        quiet_root_warnings_from("onnxruntime/quantization/")  # it warns about pre-processing on every call
+        with atomic_path(out_path) as tmp_out:
+            quantize_static(
+                model_path,
+                tmp_out,
+                calibration_data_reader=None,
+                quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=list(QUANT_OP_TYPES),
+                per_channel=True,
+                nodes_to_quantize=nodes,
+                nodes_to_exclude=sorted(excluded),
+                calibrate_method=CalibrationMethod.MinMax,
+                calibration_cache_path=ort_cache,
+                activation_type=options["activation_type"],
+                weight_type=options["weight_type"],
+                reduce_range=options["reduce_range"],
+                extra_options=options["extra_options"],
+            )
+            _stamp(tmp_out, model, form, isa, config.cache_sha256)
     return out_path
 
 
-def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa) -> None:
+def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa, cache_sha256: str | None) -> None:
     """Carry the FP32 file's metadata (ModelSpec) over; record the precision, the form and the CPU class."""
     from objectix_edge.enums import Precision
     from objectix_edge.export.metadata import (
+        CALIB_CACHE_METADATA_KEY,
         CPU_ISA_METADATA_KEY,
         INT8_FORM_METADATA_KEY,
         PRECISION_METADATA_KEY,
@@ -263,6 +262,8 @@ def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa) -> 
     entries = {PRECISION_METADATA_KEY: Precision.INT8.value, INT8_FORM_METADATA_KEY: form.value}
     if form == Int8Form.CPU:
         entries[CPU_ISA_METADATA_KEY] = isa.value
+    if cache_sha256 is not None:
+        entries[CALIB_CACHE_METADATA_KEY] = cache_sha256
     set_metadata(model, {p.key: p.value for p in source.metadata_props} | entries)
     model.producer_name, model.producer_version = source.producer_name, source.producer_version
     Path(path).write_bytes(model.SerializeToString(deterministic=True))

@@ -63,6 +63,10 @@ def list_images(images_dir: Path, ann_file: Path | None, spec: ModelSpec) -> lis
                 f"{images_dir}: the ROI classifier calibrates on annotated boxes; pass the instances JSON with --ann"
             )
         files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise InputError(
+                f"{images_dir}: holds no images ({', '.join(IMAGE_SUFFIXES)}); pass a folder of calibration images with --data"
+            )
         return [CalibImage(_image_id_from_stem(p.stem), p) for p in files]
     return _list_annotated(images_dir, Path(ann_file), spec)
 
@@ -83,6 +87,13 @@ def _list_annotated(images_dir: Path, ann_file: Path, spec: ModelSpec) -> list[C
         if ann.get("iscrowd", 0) or min(w, h) < MIN_ROI_SIDE or ann["category_id"] not in index:
             continue
         boxes.setdefault(int(ann["image_id"]), []).append((w * h, (x, y, x + w, y + h), index[ann["category_id"]]))
+    # Missing images are refused, as eval and train refuse them: silently calibrating on fewer is not ok.
+    missing = [name for name in images.values() if not (images_dir / name).is_file()]
+    if missing and len(missing) < len(images):
+        raise InputError(
+            f"{images_dir}: {len(missing)} images listed in {ann_file.name} are missing (e.g. {missing[0]}); "
+            "pass the matching image folder with --data"
+        )
     out = []
     for image_id in sorted(images):
         path = images_dir / images[image_id]

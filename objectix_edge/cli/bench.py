@@ -65,9 +65,14 @@ def bench(
     from objectix_edge.bench import plots, report
     from objectix_edge.bench.harness import BenchConfig
     from objectix_edge.bench.suite import SuiteConfig, run_suite
+    from objectix_edge.outputs import check_outputs
 
     if seconds is not None and iters is not None:
         raise InputError("give either --iters or --seconds, not both")
+    check_outputs(
+        {"--json": json_out, "--csv": csv_out, "--plot": plot},
+        {"--data": data, "--ann": ann, "--reference": reference, **{f"artifact {a}": a for a in artifacts}},
+    )
     if (data is None) != (ann is None):
         raise InputError("--data and --ann go together: give the COCO image folder and its instances JSON")
     bench_cfg = BenchConfig(

@@ -33,7 +33,9 @@ def import_(
     from objectix_edge.data.categories import categories_from_names
     from objectix_edge.errors import InputError
     from objectix_edge.models.importers import import_to_checkpoint
+    from objectix_edge.outputs import check_outputs
 
+    check_outputs({"-o": output}, {"CHECKPOINT": checkpoint})
     cats = categories_from_names(categories) if categories else None
     if fmt == "objectix":
         options: dict = {"categories": cats, "max_side": max_side}

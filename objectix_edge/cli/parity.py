@@ -42,7 +42,9 @@ def parity(
     from objectix_edge.eval.parity import ParityConfig, run_parity
     from objectix_edge.eval.verdict import Verdict
     from objectix_edge.fileio import write_json_atomic
+    from objectix_edge.outputs import check_outputs
 
+    check_outputs({"--json": json_out}, {"artifact": artifact, "--reference": reference, "--data": data, "--ann": ann})
     report = run_parity(
         artifact,
         reference,

@@ -29,8 +29,10 @@ def predict(
     """
     from objectix_edge.enums import Task
     from objectix_edge.fileio import write_text_atomic
+    from objectix_edge.outputs import check_outputs
     from objectix_edge.pipeline.predict import predict_file
 
+    check_outputs({"--json": json_out}, {"artifact": artifact, "--image": image, "--mask": mask})
     result = predict_file(artifact, image, mask, box, device)
     if result.spec.task == Task.DETECT:
         names = result.spec.category_names

@@ -130,17 +130,20 @@ def run(
     top_k: int = typer.Option(
         5, "--top-k", help="Most boxes per frame (best first) sent to the classifier in one batch."
     ),
-    track: bool = typer.Option(
-        True, "--track/--no-track", help="Track objects across frames (ByteTrack) and classify per track."
+    track: bool | None = typer.Option(
+        None,
+        "--track/--no-track",
+        help="Track objects across frames (ByteTrack) and classify per track (default: on, off for --images).",
     ),
     track_floor: float = typer.Option(
         0.1, "--track-floor", help="Lowest score the tracker sees (ByteTrack's low-score boxes); at most --conf."
     ),
     track_buffer: int = typer.Option(30, "--track-buffer", help="Frames a lost track is kept before it is closed."),
-    reclassify_every: int = typer.Option(
-        DEFAULT_RECLASSIFY_EVERY,
+    reclassify_every: int | None = typer.Option(
+        None,
         "--reclassify-every",
-        help="Classify a track again after this many frames (1 with --no-track: every box of every frame).",
+        help=f"Classify a track again after this many frames (default {DEFAULT_RECLASSIFY_EVERY}; "
+        "without tracking 1: every box of every frame).",
     ),
     area_growth: float = typer.Option(
         1.5, "--area-growth", help="Reclassify sooner when a track's box area grows by this factor (0: never)."
@@ -154,6 +157,11 @@ def run(
         "--segment-seconds",
         help="Write --save video in closed segments (out_000.mp4, ...) of this many seconds; default 300 on live sources, 0: one file.",
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace a previous run's --jsonl file, --save video or image folder (else refused; segments continue).",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     threads: str | None = typer.Option(
         None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
@@ -165,17 +173,16 @@ def run(
     """
     from objectix_edge.pipeline.cascade import CascadeConfig
     from objectix_edge.pipeline.loop import LoopConfig, RunError
-    from objectix_edge.pipeline.session import RunConfig, run_pipeline
+    from objectix_edge.pipeline.session import RunConfig, run_pipeline, tracking_for
     from objectix_edge.pipeline.track_labels import ReclassifyPolicy
     from objectix_edge.pipeline.tracking import TrackConfig
 
-    if images is not None and save is not None and save.resolve() == images.resolve():
-        raise InputError(f"{save}: --save would overwrite the input images; save to another folder")
     det_threads, cls_threads = parse_threads(threads)
     source = make_source(camera, video, rtsp, images, realtime, loop)
     if segment_seconds is not None and segment_seconds < 0:
         raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {segment_seconds}")
     tracking = TrackConfig(floor=track_floor, buffer=track_buffer)
+    track, reclassify_every = tracking_for(source, track, reclassify_every, DEFAULT_RECLASSIFY_EVERY)
     config = RunConfig(
         detector=detector,
         classifier=classifier,
@@ -193,6 +200,7 @@ def run(
         threads=det_threads,
         classifier_threads=cls_threads,
         segment_s=segment_seconds,
+        overwrite=overwrite,
     )
     try:
         summary = run_pipeline(source, config, notify=notify)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, EpochSeeded, read_image
+from objectix_edge.data.coco import CocoSource, EpochSeeded
 from objectix_edge.errors import InputError
 from objectix_edge.spec import ModelSpec
 
@@ -54,7 +54,7 @@ class ClassifyDataset(EpochSeeded):
         from objectix_edge.pipeline.preprocess import fit, normalize, preprocess_image, resize_image
 
         image_id, label = self.samples[index]
-        image = read_image(self.source.image_path(image_id))
+        image = self.source.read(image_id)
         if not self.train:
             x, _ = preprocess_image(image, self.spec)
             return {"images": x, "labels": np.int64(label)}
@@ -105,7 +105,7 @@ class ObjectixWindowDataset(EpochSeeded):
         from objectix_edge.pipeline.preprocess import preprocess_masked
 
         image_id, ann = self.samples[index]
-        image = read_image(self.source.image_path(image_id))
+        image = self.source.read(image_id)
         mask = self.source.coco.annToMask(ann)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])

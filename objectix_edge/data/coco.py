@@ -7,8 +7,7 @@ COCOeval ignores them on its own at evaluation time.
 
 from __future__ import annotations
 
-import contextlib
-import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +17,17 @@ import cv2
 import numpy as np
 from pycocotools.coco import COCO
 
+from objectix_edge.data.drops import count_drops, describe_drops, drop_reason
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import read_json
+from objectix_edge.quiet import module_prints_silenced
 from objectix_edge.spec import Category
 
 if TYPE_CHECKING:
     from objectix_edge.data.transforms import AugmentConfig
     from objectix_edge.spec import ModelSpec
 
+log = logging.getLogger(__name__)
 REQUIRED_KEYS = ("images", "annotations", "categories")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -49,6 +51,7 @@ class CocoSource:
     coco: COCO
     categories: tuple[Category, ...]
     image_ids: list[int] = field(default_factory=list)
+    _rotation_said: bool = field(default=False, repr=False)
 
     @property
     def label_of(self) -> dict[int, int]:
@@ -59,15 +62,47 @@ class CocoSource:
         return self.images_dir / self.coco.imgs[image_id]["file_name"]
 
     def usable_annotations(self, image_id: int) -> list[dict[str, Any]]:
-        """The image's annotations that can be targets, of any category: non-crowd boxes of at least 1 px."""
+        """The image's annotations that can be targets or ROIs, of any category: non-crowd and usable
+        (data/drops.py: at least 1 px, on the image, a known category; load_coco counted the others)."""
+        image, known = self.coco.imgs.get(image_id), set(self.coco.cats)
         return [
             a
             for a in self.coco.imgToAnns.get(image_id, [])
-            if not a.get("iscrowd", 0) and min(float(v) for v in a["bbox"][2:]) >= 1
+            if not a.get("iscrowd", 0) and drop_reason(a, image, known) is None
         ]
 
+    def read(self, image_id: int) -> np.ndarray:
+        """The image, decoded at the size its annotations were made on (the JSON's width × height).
+
+        OpenCV applies an EXIF orientation, so a photo whose JSON size is the stored (unrotated) one
+        decodes turned by 90°: it is then read unrotated, as its boxes are, and said once. Any other
+        size mismatch would misplace every box: a one-line error naming the image and both sizes.
+        """
+        path = self.image_path(image_id)
+        image = read_image(path)
+        info = self.coco.imgs[image_id]
+        want = (info.get("width"), info.get("height"))
+        if not all(isinstance(v, int) for v in want) or image.shape[1::-1] == want:
+            return image
+        if image.shape[:2] == want:  # (h, w) of the decoded image = (w, h) of the JSON: EXIF turned it
+            unrotated = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            if unrotated is not None and unrotated.shape[1::-1] == want:
+                if not self._rotation_said:
+                    self._rotation_said = True
+                    log.warning(
+                        "%s: its EXIF orientation turns it to %dx%d, but %s gives %dx%d; read unrotated, as its "
+                        "boxes are (every image like it is read the same way)",
+                        path, image.shape[1], image.shape[0], self.ann_file.name, *want,
+                    )
+                return unrotated
+        raise InputError(
+            f"{path}: decoded {image.shape[1]}x{image.shape[0]} but {self.ann_file.name} gives {want[0]}x{want[1]}; "
+            "its boxes would be misplaced: fix the width/height in the JSON or replace the image"
+        )
+
     def targets(self, image_id: int) -> ImageTargets:
-        """Non-crowd boxes of the selected categories; degenerate boxes are dropped."""
+        """Non-crowd boxes of the selected categories; unusable ones (data/drops.py, counted by load_coco)
+        are left out."""
         label_of = self.label_of
         boxes, labels = [], []
         for ann in self.usable_annotations(image_id):
@@ -124,7 +159,7 @@ def load_coco(images_dir: str | Path, ann_file: str | Path, categories: Sequence
     data = _validate_instances(read_json(ann_file, "COCO instances JSON"), ann_file)
     coco = COCO()
     coco.dataset = data
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
+    with module_prints_silenced("pycocotools.coco"):  # it prints progress lines
         coco.createIndex()
     missing = [img["file_name"] for img in data["images"] if not (images_dir / img["file_name"]).is_file()]
     if missing:
@@ -132,6 +167,11 @@ def load_coco(images_dir: str | Path, ann_file: str | Path, categories: Sequence
             f"{images_dir}: {len(missing)} images listed in {ann_file.name} are missing (e.g. {missing[0]}); "
             "pass the matching image folder with --data"
         )
+    drops = count_drops(data)
+    if drops:
+        if data["annotations"] and sum(drops.values()) == len(data["annotations"]):
+            raise InputError(f"{ann_file}: no usable annotation left ({describe_drops(drops)}); fix the annotations")
+        log.warning("%s: %s", ann_file, describe_drops(drops))
     cats = select_categories([Category(int(c["id"]), str(c["name"])) for c in data["categories"]], categories, ann_file)
     return CocoSource(images_dir, ann_file, coco, cats, sorted(coco.imgs))
 
@@ -190,7 +230,7 @@ class DetectionDataset(EpochSeeded):
         from objectix_edge.pipeline.preprocess import normalize
 
         t = self.source.targets(self.samples[index])
-        image = read_image(t.path)
+        image = self.source.read(t.image_id)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             image, boxes, labels = train_detector_transform(
@@ -223,7 +263,7 @@ class RoiDataset(EpochSeeded):
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)
         box, label = t.boxes[k], int(t.labels[k])
-        image = read_image(t.path)
+        image = self.source.read(t.image_id)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             box = jitter_box(box, rng)

@@ -16,6 +16,7 @@ import numpy as np
 from objectix_edge.data.coco import _validate_instances
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path, read_json, write_json_atomic, write_text_atomic
+from objectix_edge.outputs import check_outputs, inside
 
 # COCO's licence names that allow copying the image elsewhere, given attribution (coco-mini's README rule).
 REDISTRIBUTABLE_LICENSES = frozenset(
@@ -109,8 +110,12 @@ def subset_coco(
         raise InputError(f"{absent[0]}: image listed in {ann_file.name} not found; pass the matching image folder")
 
     out_images = out_dir / "images"
-    for src, img in zip(sources, chosen, strict=True):
-        with atomic_path(out_images / img["file_name"]) as tmp:
+    out_ann = out_dir / "annotations" / "instances.json"
+    # Every name is checked before the first copy: data never writes outside OUT, nor over its inputs.
+    targets = [inside(out_images, str(img["file_name"]), ann_file) for img in chosen]
+    check_outputs({"OUT": out_ann, **{f"OUT image {t.name}": t for t in targets}}, {"ANN": ann_file, "IMAGES": images_dir})
+    for src, target in zip(sources, targets, strict=True):
+        with atomic_path(target) as tmp:
             shutil.copyfile(src, tmp)
     keep = {img["id"] for img in chosen}
     used = {img.get("license") for img in chosen}
@@ -121,7 +126,6 @@ def subset_coco(
         "annotations": [a for a in data["annotations"] if a["image_id"] in keep],
         "categories": data["categories"],
     }
-    out_ann = out_dir / "annotations" / "instances.json"
     write_json_atomic(out_ann, subset)
     attribution = out_dir / "ATTRIBUTION.md"
     write_text_atomic(attribution, _attribution_text(chosen, licenses, ann_file))

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from objectix_edge.errors import InputError
-from objectix_edge.fileio import atomic_path, write_json_atomic
+from objectix_edge.fileio import atomic_path, make_output_dir, write_json_atomic
 
 SYNTH_CATEGORIES = ({"id": 1, "name": "circle"}, {"id": 2, "name": "square"}, {"id": 3, "name": "triangle"})
 GAP = 2  # px between shapes: no shape hides part of another, so every label is unambiguous
@@ -132,7 +132,7 @@ def write_synthetic_coco(
     out = Path(out_dir)
     images_dir, ann_path = out / "images", out / "annotations" / "instances.json"
     data, arrays = synth_coco_dict(num_images, seed, image_size, per_image)
-    images_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(images_dir)
     for record, img in zip(data["images"], arrays, strict=True):
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])
         if not ok:

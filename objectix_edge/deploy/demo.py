@@ -154,6 +154,7 @@ def run_video(
         save=outputs["annotated video"],
         jsonl=outputs["detections"],
         threads=threads,
+        overwrite=True,  # the demo remakes everything in its own folder, the previous demo's run included
     )
     summary = run_pipeline(VideoFileSource(video), config)
     record = dataclasses.asdict(summary)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext, StepOutcome, StepRecord, StepStatus
 from objectix_edge.errors import ObjxError
+from objectix_edge.fileio import make_output_dir
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,6 @@ def run_deploy(config: DeployConfig, hooks: DeployHooks = DeployHooks()) -> Depl
     from objectix_edge.deploy.steps import DEPLOY_STEPS
 
     config.validate()
-    config.out.mkdir(parents=True, exist_ok=True)
+    make_output_dir(config.out)
     ctx = DeployContext(config=config, environment=collect_environment())
     return run_steps(ctx, DEPLOY_STEPS, hooks)

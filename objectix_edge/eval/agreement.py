@@ -7,18 +7,18 @@ boxes with the same ranking.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from pycocotools.coco import COCO
 
+from objectix_edge.quiet import module_prints_silenced
+
 
 def _index(dataset: dict[str, Any]) -> COCO:
     coco = COCO()
     coco.dataset = dataset
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
+    with module_prints_silenced("pycocotools.coco"):  # it prints progress lines
         coco.createIndex()
     return coco
 

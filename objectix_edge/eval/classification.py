@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, load_coco, read_image
+from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.eval.inference import classify, roi_batches, run_batch
 from objectix_edge.fileio import atomic_path
@@ -194,7 +194,7 @@ def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -
     y_pred: list[int] = []
     for start in range(0, len(samples), max(1, batch)):
         part = samples[start : start + max(1, batch)]
-        x = np.stack([preprocess_image(read_image(source.image_path(i)), spec)[0] for i, _ in part])
+        x = np.stack([preprocess_image(source.read(i), spec)[0] for i, _ in part])
         y_pred.extend(int(v) for v in run_batch(runner, {spec.input_names[0]: x}).argmax(1))
     ids = np.asarray([i for i, _ in samples], np.int64)
     return RoiPredictions(np.asarray([lab for _, lab in samples], np.int64), np.asarray(y_pred, np.int64), ids)

@@ -10,9 +10,7 @@ replicates at once: the weighted cumulative true/false positives, the precision 
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +18,8 @@ from typing import Any
 import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+
+from objectix_edge.quiet import module_prints_silenced
 
 _CHUNK = 64  # replicates pooled at once: bounds memory at CHUNK × detections of one category
 
@@ -60,7 +60,7 @@ class PerImageEval:
 
 def evaluate_images(coco_gt: COCO, results: Sequence[dict[str, Any]], cat_ids: Sequence[int] | None) -> COCOeval:
     """COCOeval with ``evaluate()`` run (per-image matches), over every image of ``coco_gt``."""
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+    with module_prints_silenced("pycocotools.coco", "pycocotools.cocoeval"):  # they print progress
         coco_dt = coco_gt.loadRes(copy.deepcopy(list(results))) if results else _empty_results(coco_gt)
         ev = COCOeval(coco_gt, coco_dt, "bbox")
         ev.params.imgIds = sorted(coco_gt.getImgIds())

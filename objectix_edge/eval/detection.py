@@ -6,9 +6,7 @@ image pixels, score), so any COCO tool can re-score a saved file.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from pycocotools.cocoeval import COCOeval
 from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.eval.inference import DEFAULT_CONF, detect_coco
+from objectix_edge.quiet import module_prints_silenced
 from objectix_edge.runtime.base import Runner
 
 __all__ = ["DEFAULT_CONF", "DetectionMetrics", "coco_map", "evaluate_detector", "predict_coco", "predict_source"]
@@ -66,7 +65,7 @@ def coco_map(
         raise InputError(
             f"detections refer to image ids {sorted(unknown)[:5]} absent from the annotations; use the matching JSON"
         )
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its tables
+    with module_prints_silenced("pycocotools.coco", "pycocotools.cocoeval"):  # it prints its tables
         coco_dt = coco_gt.loadRes(copy.deepcopy(list(results)))
         ev = COCOeval(coco_gt, coco_dt, "bbox")
         ev.params.imgIds = image_ids

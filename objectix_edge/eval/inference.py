@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.data.coco import CocoSource, read_image
+from objectix_edge.data.coco import CocoSource
 from objectix_edge.pipeline.postprocess import to_original
 from objectix_edge.pipeline.preprocess import Letterbox, preprocess_detector_batch, preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
@@ -61,7 +61,7 @@ def detector_batches(
     size = max(1, batch)
     for start in range(0, len(image_ids), size):
         ids = image_ids[start : start + size]
-        x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in ids], spec)
+        x, boxes = preprocess_detector_batch([source.read(i) for i in ids], spec)
         yield DetectorBatch(ids, x, boxes)
 
 
@@ -121,7 +121,7 @@ def _image_rois(
     if not anns:
         return {}, np.zeros(0, np.int64)
     labels = np.asarray([label_of[a["category_id"]] for a in anns], np.int64)
-    image = read_image(source.image_path(image_id))
+    image = source.read(image_id)
     if roi_mask == "segmentation" and spec.roi_mode == RoiMode.FULL_IMAGE:
         return preprocess_masked(image, [source.coco.annToMask(a) for a in anns], spec), labels
     boxes = np.asarray([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)], np.float32)

@@ -11,6 +11,7 @@ from typing import Any
 from objectix_edge.data.coco import load_coco
 from objectix_edge.enums import Task
 from objectix_edge.fileio import write_json_atomic
+from objectix_edge.outputs import check_outputs
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import RoiMode
 
@@ -40,6 +41,10 @@ def evaluate_artifact(
 ) -> dict[str, Any]:
     """Score ``artifact``; returns {model, backend, figures, written}. ROI classifiers: ``roi_mask`` box or
     segmentation (full-image models), ``per_class_images`` > 0 for ObjectiX's first-N-images protocol."""
+    check_outputs(
+        {"--json": json_out, "--save-detections": save_detections, "--confusion-png": confusion_png},
+        {"artifact": artifact, "--data": images_dir, "--ann": ann_file},
+    )
     source = load_coco(images_dir, ann_file)
     with open_eval_runner(artifact, device) as runner:
         spec = runner.spec

@@ -21,6 +21,7 @@ from objectix_edge.spec import SPEC_METADATA_KEY, ModelSpec
 PRECISION_METADATA_KEY = "objx.precision"
 INT8_FORM_METADATA_KEY = "objx.int8_form"  # int8 (TensorRT form) or int8cpu (ONNX Runtime CPU form)
 CPU_ISA_METADATA_KEY = "objx.cpu_isa"  # the CPU ISA class a CPU form was built for (cpu_isa.py)
+CALIB_CACHE_METADATA_KEY = "objx.calib_cache_sha256"  # the calibration cache an INT8 form was made from
 PRODUCER_NAME = "objectix-edge"
 _QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"}
 
@@ -58,9 +59,15 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     if not path.is_file():
         raise InputError(f"{path}: ONNX file not found; check the path or create it with objx-edge export")
     try:
-        return onnx.load(str(path))
+        model = onnx.load(str(path))
+    except onnx.checker.ValidationError as exc:  # e.g. external data whose path points outside its folder
+        first = (str(exc).strip().splitlines() or ["invalid"])[0]
+        raise ArtifactError(f"{path}: is not a valid ONNX file ({first}); re-export it") from exc
     except (DecodeError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"{path}: is not a readable ONNX file ({type(exc).__name__}); re-export it") from exc
+    if not model.graph.node:  # an empty file parses as an empty model: nothing downstream could use it
+        raise ArtifactError(f"{path}: holds no ONNX graph (empty or not an ONNX file); re-export it")
+    return model
 
 
 def read_onnx_spec(path: str | Path) -> ModelSpec:

@@ -6,9 +6,8 @@ we write no timestamps or paths, so re-exporting gives byte-identical bytes (che
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.metadata import stamp_model
 from objectix_edge.fileio import ensure_writable_dir, write_bytes_atomic
 from objectix_edge.models.checkpoint import Checkpoint, load_checkpoint, model_from_spec
+from objectix_edge.outputs import check_outputs
 from objectix_edge.spec import ModelSpec
 
 # 18 is the lowest opset torch's dynamo exporter implements (lower ones go through a lossy converter);
@@ -31,6 +31,8 @@ MIN_OPSET, MAX_OPSET = 18, 23
 DEFAULT_OPSET = 18
 MAX_BATCH = 64
 MIN_SIDE, MAX_SIDE = 32, 4096  # image sides a dynamic-size (resize=keep) model is exported for
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes some exporter messages carry
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,9 @@ def _torch_export(model: nn.Module, spec: ModelSpec, config: ExportConfig, sourc
             axes[2] = torch.export.Dim("height", min=MIN_SIDE, max=MAX_SIDE)
             axes[3] = torch.export.Dim("width", min=MIN_SIDE, max=MAX_SIDE)
         dynamic = {name: dict(axes) for name in spec.input_names}
-    log = io.StringIO()
     try:
-        with contextlib.redirect_stdout(log), torch.no_grad(), warnings.catch_warnings():
+        # verbose=False keeps the exporter from printing (no process-wide stdout redirect needed).
+        with torch.no_grad(), warnings.catch_warnings():
             # One Dim shared by images and roi_mask is intended (same batch); the exporter warns about it.
             warnings.filterwarnings("ignore", message="# The axis name")
             program = torch.onnx.export(
@@ -123,7 +125,7 @@ def _torch_export(model: nn.Module, spec: ModelSpec, config: ExportConfig, sourc
                 verbose=False,
             )
     except Exception as exc:  # the exporter raises many unrelated types; report the first line, keep the cause
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = ANSI_ESCAPE.sub("", (str(exc).strip().splitlines() or [type(exc).__name__])[0])
         raise ArtifactError(f"{source}: torch.onnx export failed ({first}); run with --debug for the trace") from exc
     if program is None:  # only the legacy (dynamo=False) exporter returns nothing
         raise ArtifactError(f"{source}: torch.onnx export returned no ONNX program; run with --debug for the trace")
@@ -189,6 +191,12 @@ def export_onnx(
 ) -> Path:
     """Export a checkpoint (or model) to ``out`` atomically; returns ``out``."""
     out = Path(out)
+    if isinstance(checkpoint, (str, Path)):
+        if Path(checkpoint).suffix.lower() == ".onnx":
+            raise InputError(
+                f"{checkpoint}: is an ONNX file already; export takes a checkpoint (.pt) from objx-edge train or import"
+            )
+        check_outputs({"-o": out}, {"checkpoint": checkpoint}, folders=("-o",))  # a folder: the line below
     ensure_writable_dir(out)  # fail before the (slow) export, not after it
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file path ending in .onnx")

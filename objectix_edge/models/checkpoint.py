@@ -13,7 +13,7 @@ from torch import nn
 
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.fileio import atomic_path
-from objectix_edge.models.registry import create_model, list_models
+from objectix_edge.models.registry import check_model_kwargs, create_model, list_models
 from objectix_edge.spec import ModelSpec
 
 CHECKPOINT_FORMAT = "objx-checkpoint-v1"
@@ -56,7 +56,10 @@ def safe_torch_load(path: Path, missing: str, pickled: str, corrupt: str) -> Any
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ArtifactError(f"{path}: {pickled}") from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, RecursionError) as exc:
+        raise ArtifactError(f"{path}: {corrupt}") from exc
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        # Not a pickle at all (e.g. a text file named .pt): the unpickler trips over arbitrary bytes.
         raise ArtifactError(f"{path}: {corrupt}") from exc
 
 
@@ -88,6 +91,7 @@ def load_checkpoint(path: str | Path, expect_model: str | None = None) -> Checkp
         raise ArtifactError(
             f"{path}: is a {spec.name} checkpoint, not {expect_model}; pass a {expect_model} checkpoint"
         )
+    check_model_kwargs(spec.name, spec.model_kwargs, str(path))
     model = model_from_spec(spec)
     try:
         model.load_state_dict(payload["state_dict"])

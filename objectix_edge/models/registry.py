@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from torch import nn
 
-from objectix_edge.errors import InputError
+from objectix_edge.errors import ArtifactError, InputError
 
 ModelFactory = Callable[..., nn.Module]
 F = TypeVar("F", bound=ModelFactory)
@@ -38,6 +39,23 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
     if name not in _REGISTRY:
         raise InputError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](**kwargs)
+
+
+def check_model_kwargs(name: str, kwargs: dict[str, Any], source: str) -> None:
+    """Raise ArtifactError when a spec's ``model_kwargs`` (read from ``source``) has keys model ``name``
+    does not take: the model would fail to build with a TypeError deep inside."""
+    _ensure_builtin_models()
+    if name not in _REGISTRY:
+        return  # the caller names an unknown model in its own words
+    params = inspect.signature(_REGISTRY[name]).parameters
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(kwargs) - set(params) | ({"categories"} & set(kwargs)))
+    if unknown:
+        raise ArtifactError(
+            f"{source}: its model spec is malformed: model_kwargs has {', '.join(map(repr, unknown))}, which {name} does not "
+            "take; re-create it with objx-edge train/export"
+        )
 
 
 def _ensure_builtin_models() -> None:

@@ -160,6 +160,20 @@ class Pipeline:
         if not keep_going:
             self.request_stop("user")
 
+    def _output_or_fail(self, frame: Frame, result: FrameResult) -> None:
+        """A sink that cannot write stops the run: the error is reported with the summary of what was done."""
+        try:
+            self._output(frame, result)
+        except ObjxError as exc:
+            self._abort.set()  # inference stops handing over results nobody will write
+            self._fail(exc)
+
+    def _close_or_fail(self, sink: Sink) -> None:
+        try:
+            sink.close()
+        except ObjxError as exc:  # e.g. the video's index could not be written: every other sink still closes
+            self._fail(exc)
+
     def run(self) -> RunSummary:
         """Run to the end; raises RunError (with the summary) when the source or a model failed."""
         self.source.open()
@@ -174,8 +188,8 @@ class Pipeline:
                     thread.start()
                 while not self._results.finished:
                     item = self._results.get(0.1)
-                    if item is not None:
-                        self._output(*item)
+                    if item is not None and not self._abort.is_set():
+                        self._output_or_fail(*item)
                     if self._sigint and not self._stop.is_set():
                         self.notify(
                             "interrupted: finishing the frame in flight and closing the outputs (Ctrl-C again to abort)"
@@ -190,7 +204,7 @@ class Pipeline:
                 if thread.ident is not None:  # started
                     thread.join(self.config.join_timeout_s)
             for sink in self.sinks:
-                sink.close()
+                self._close_or_fail(sink)
             if not threads[0].is_alive():
                 self.source.close()
             if not threads[1].is_alive():

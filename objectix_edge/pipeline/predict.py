@@ -127,6 +127,9 @@ def predict_file(
     bgr = read_image(Path(image))
     roi_mask = read_mask(mask, bgr.shape[:2]) if mask is not None else None
     roi_box = parse_box(box) if box is not None else None
+    h, w = bgr.shape[:2]
+    if roi_box is not None and (roi_box[2] <= 0 or roi_box[3] <= 0 or roi_box[0] >= w or roi_box[1] >= h):
+        raise InputError(f"--box {box}: lies outside {image} ({w}x{h} pixels); give a box that overlaps the image")
     with open_runner(artifact, device=device) as runner:
         if runner.spec.task != Task.ROI_CLASSIFY and (roi_mask is not None or roi_box is not None):
             raise InputError(f"{artifact}: is a {runner.spec.task.value} model; --mask/--box apply to ROI classifiers")

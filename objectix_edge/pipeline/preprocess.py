@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from objectix_edge.errors import InputError
 from objectix_edge.spec import ChannelOrder, ModelSpec, ResizeKernel, ResizePolicy, RoiMode
 
 
@@ -168,6 +169,8 @@ def crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec) -> tu
     img_h, img_w = image_bgr.shape[:2]
     cx1, cy1, cx2, cy2 = context_box(box, spec.roi_context, img_w, img_h)
     crop = image_bgr[cy1:cy2, cx1:cx2]
+    if crop.size == 0:  # the box (with its context) lies entirely outside the image
+        raise InputError(f"ROI box {[round(float(v), 1) for v in box]} lies outside the {img_w}x{img_h} image")
     th, tw = spec.input_size
     sx, sy = tw / crop.shape[1], th / crop.shape[0]
     resized = resize_image(crop, (tw, th), spec.resize_kernel)

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from objectix_edge.enums import Backend
+from objectix_edge.outputs import check_outputs
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
-from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
+from objectix_edge.pipeline.sinks import JsonlSink, Sink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
 from objectix_edge.pipeline.stats import RunSummary
+from objectix_edge.pipeline.window import WindowSink
 
 LIVE_SEGMENT_S = 300.0
 
@@ -29,7 +31,8 @@ class RunConfig:
     same), so two ONNX Runtime sessions running side by side need not oversubscribe the cores.
     ``segment_s``: write ``--save`` video in closed segments of this many seconds; None: LIVE_SEGMENT_S on
     live sources (a camera loop runs for days: a crash loses at most one segment), one file otherwise;
-    0: one file always.
+    0: one file always. ``overwrite``: replace a previous run's outputs (else they are refused, and
+    segments continue its numbering).
     """
 
     detector: Path
@@ -43,6 +46,20 @@ class RunConfig:
     threads: int | None = None
     classifier_threads: int | None = None
     segment_s: float | None = None
+    overwrite: bool = False
+
+
+def tracking_for(source: FrameSource, track: bool | None, every: int | None, default_every: int) -> tuple[bool, int]:
+    """(track?, reclassify every N frames) when the user left either unset (None).
+
+    A folder of photos is not a video: consecutive images show different scenes, so ByteTrack would carry
+    one photo's labels over to another's boxes. Folders are not tracked unless asked, and without tracking
+    every box of every image is classified (every = 1).
+    """
+    from objectix_edge.pipeline.sources import ImageFolderSource
+
+    tracked = not isinstance(source, ImageFolderSource) if track is None else track
+    return tracked, (default_every if tracked else 1) if every is None else every
 
 
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
@@ -51,6 +68,11 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
     The summary's ``outputs`` lists the files written (video segments included)."""
     from objectix_edge.runtime.open import open_runner
 
+    check_outputs(
+        {"--save": config.save, "--jsonl": config.jsonl},
+        {"source": source.input_path, "--detector": config.detector, "--classifier": config.classifier},
+        folders=("--save",),
+    )
     sinks: list[Sink] = []
 
     def written() -> tuple[str, ...]:
@@ -79,11 +101,15 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
         # The JSONL sink creates its file at once: build it last, after the others validated their options.
         if config.save is not None:
             segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
-            add(save_sink(config.save, source.fps, segment_s or None))
+            add(save_sink(config.save, source.fps, segment_s or None, config.overwrite))
         if config.show:
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
-            add(JsonlSink(config.jsonl))
+            add(JsonlSink(config.jsonl, config.overwrite))
+        for sink in sinks:  # only now: a run refused above changes nothing on disk
+            notice = sink.prepare()
+            if notice is not None and notify is not None:
+                notify(notice)
         pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
         try:
             summary = pipeline.run()

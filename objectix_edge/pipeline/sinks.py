@@ -6,6 +6,11 @@ the line being written. A video can be written in closed segments (``segment_s``
 ``out_001.mp4``, ...): each is written under a temporary name and renamed when complete, so a kill
 loses at most the open segment. Without segments the video is one file renamed into place at the end
 (finite runs). Annotated image folders get each image atomically.
+
+A failed write (disk full, a file-size limit) stops the run with an OutputError naming the file and what
+is kept: the JSONL keeps its complete lines, closed segments and written images stay, a video file that
+cannot be completed is removed. A previous run's output is never truncated or replaced unless
+``overwrite``: segments continue its numbering, the other outputs are refused.
 """
 
 from __future__ import annotations
@@ -14,8 +19,6 @@ import abc
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,14 +26,23 @@ from typing import Any
 import cv2
 import numpy as np
 
-from objectix_edge.errors import InputError
+from objectix_edge.errors import InputError, OutputError
 from objectix_edge.fileio import atomic_path, ensure_writable_dir
 from objectix_edge.pipeline.cascade import CascadeDetection, FrameResult
+from objectix_edge.pipeline.output_files import (
+    ANY_TEMPORARY,
+    first_free_segment,
+    refuse_previous_output,
+    remove_leftovers,
+    segment_path,
+    sink_write_failed,
+    temporaries_of,
+    video_complete,
+)
 from objectix_edge.pipeline.sources import Frame
 
 # Codecs every opencv-python wheel can write; the container follows the file's extension.
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "FFV1"}
-QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
 FSYNC_EVERY_S = 1.0
 
 
@@ -83,6 +95,10 @@ class Sink(abc.ABC):
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         """Consume one frame; False asks the loop to stop (e.g. q pressed)."""
 
+    def prepare(self) -> str | None:
+        """Once every sink is built (none refused its path): remove what a killed run left; the notice."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional: sinks without an output file have nothing to finalize
         """Finalize the output (idempotent)."""
 
@@ -92,31 +108,56 @@ class Sink(abc.ABC):
 
 
 class JsonlSink(Sink):
-    """One JSON record per processed frame, at ``path`` itself: each line complete in one write, flushed."""
+    """One JSON record per processed frame, at ``path`` itself: each line complete in one write.
 
-    def __init__(self, path: str | Path) -> None:
+    Written with ``os.write`` on an unbuffered descriptor, so a failed write raises at the line that
+    failed (not later, in a flush), and the partial line is cut off again: the file holds whole records.
+    """
+
+    def __init__(self, path: str | Path, overwrite: bool = False) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise InputError(f"{self.path}: is a folder; --jsonl needs a file path")
+        if not overwrite:
+            refuse_previous_output(self.path, "--jsonl", "detections")
         ensure_writable_dir(self.path)
         self.records = 0
-        self._file = self.path.open("w", encoding="utf-8")
+        self._size = 0
+        self._failed = False
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         self._synced = time.monotonic()
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
-        self._file.write(json.dumps(frame_record(frame, result)) + "\n")
-        self._file.flush()
+        if self._fd is None:
+            return True
+        data = memoryview((json.dumps(frame_record(frame, result)) + "\n").encode())
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            if time.monotonic() - self._synced >= FSYNC_EVERY_S:  # survives a power cut too, within a second
+                os.fsync(self._fd)
+                self._synced = time.monotonic()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)  # shrinking needs no space: the file ends at a whole record
+            self._failed = True
+            self.close()
+            raise sink_write_failed(self.path, exc, f"{self.records} complete records in {self.path}") from exc
+        self._size += len(data)
         self.records += 1
-        if time.monotonic() - self._synced >= FSYNC_EVERY_S:  # survives a power cut too, within a second
-            os.fsync(self._file.fileno())
-            self._synced = time.monotonic()
         return True
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.fsync(fd)  # a file system with delayed allocation may report a full disk only here
+            except OSError as exc:
+                if not self._failed:  # after a failed write, that write's error is the one reported
+                    raise sink_write_failed(self.path, exc, f"{self.records} records, the last second's unsure") from exc
+            finally:
+                os.close(fd)
 
     def outputs(self) -> list[Path]:
         return [self.path]
@@ -131,7 +172,7 @@ class VideoSink(Sink):
 
     needs_overlay = True
 
-    def __init__(self, path: str | Path, fps: float, segment_s: float | None = None) -> None:
+    def __init__(self, path: str | Path, fps: float, segment_s: float | None = None, overwrite: bool = False) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_CODECS:
@@ -141,7 +182,11 @@ class VideoSink(Sink):
             )
         if segment_s is not None and segment_s <= 0:
             raise InputError(f"--segment-seconds must be positive, got {segment_s}")
+        if segment_s is None and not overwrite:
+            refuse_previous_output(self.path, "--save", "a video")
         ensure_writable_dir(self.path)
+        # Segments continue a killed run's numbering instead of replacing its closed files.
+        self._first_segment = 0 if segment_s is None or overwrite else first_free_segment(self.path)
         self.fps = fps if fps > 0 else 30.0
         self.segment_s = segment_s
         self.frames = 0
@@ -152,17 +197,22 @@ class VideoSink(Sink):
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
         self._target = self.path
+        self._stack_tmp: Path | None = None
         self._opened_at = 0.0
         self._in_segment = 0
 
     def segment_path(self, index: int) -> Path:
-        return self.path.with_name(f"{self.path.stem}_{index:03d}{self.path.suffix}")
+        return segment_path(self.path, index)
+
+    def prepare(self) -> str | None:
+        return remove_leftovers(self.path.parent, temporaries_of(self.path))
 
     def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         if self.segment_s is not None:
-            self._target = self.segment_path(len(self.segments))
+            self._target = self.segment_path(self._first_segment + len(self.segments))
         # Keep the real extension on the temporary name: the writer picks the container from it.
         tmp = self._stack.enter_context(atomic_path(self._target, suffix=".tmp" + self.path.suffix))
+        self._stack_tmp = tmp
         writer = cv2.VideoWriter(str(tmp), self._fourcc, self.fps, size)
         if not writer.isOpened():
             error = InputError(f"{self.path}: OpenCV cannot write this video format here; save as .avi (MJPG) instead")
@@ -185,12 +235,31 @@ class VideoSink(Sink):
         if self._size is not None and (w, h) != self._size:
             image = cv2.resize(image, self._size)  # a folder of mixed sizes still makes one video
         writer = self._writer if self._writer is not None else self._open(self._size or (w, h))
-        writer.write(image)
+        if not writer.write(image):  # OpenCV only warns; a False here is a frame that is not in the file
+            raise self._failed()
         self.frames += 1
         self._in_segment += 1
         return True
 
+    def _failed(self) -> OutputError:
+        """Remove the file being written (it cannot be completed) and say what is kept."""
+        error = sink_write_failed(self._target, None, self._kept())
+        self._stack.__exit__(OutputError, error, None)  # deletes the temporary file instead of renaming it
+        self._writer, self._stack = None, contextlib.ExitStack()
+        return error
+
+    def _kept(self) -> str:
+        if not self.segments:
+            return "no video (the unfinished file was removed)"
+        listed = ", ".join(f"{p.name} ({n} frames)" for p, n in zip(self.segments, self.segment_frames, strict=True))
+        return f"{len(self.segments)} closed segment(s): {listed}; the unfinished one was removed"
+
     def _finish_file(self) -> None:
+        if self._writer is not None and self._in_segment:
+            # The writer buffers and OpenCV's AVI writer ignores failed writes: a full disk may show only now.
+            self._writer.release()
+            if not video_complete(self._stack_tmp, self._in_segment):
+                raise self._failed()
         self._stack.close()  # release, then rename into place
         if self._writer is not None:
             self.segments.append(self._target)
@@ -213,18 +282,30 @@ class ImageFolderSink(Sink):
 
     needs_overlay = True
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"{self.folder}: exists and is not a folder; --save a video file (.mp4) or a new folder")
+        if not overwrite:
+            refuse_previous_output(self.folder, "--save", "annotated images")
         self.frames = 0
+
+    def prepare(self) -> str | None:
+        return remove_leftovers(self.folder, ANY_TEMPORARY)
 
     def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
         name = frame.file or f"frame_{frame.index:06d}.jpg"
         path = self.folder / name
-        with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
-            if not cv2.imwrite(str(tmp), overlay if overlay is not None else frame.image):
-                raise InputError(f"{path}: OpenCV cannot write this image format; --save to a video file instead")
+        # Encode first, then write the bytes ourselves: cv2.imwrite says only False, for a bad format and a
+        # full disk alike; this way the format and the disk each get their own error.
+        ok, encoded = cv2.imencode(path.suffix or ".jpg", overlay if overlay is not None else frame.image)
+        if not ok:
+            raise InputError(f"{path}: OpenCV cannot write this image format; --save to a video file instead")
+        try:
+            with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
+                tmp.write_bytes(encoded.tobytes())
+        except OutputError as exc:
+            raise sink_write_failed(path, exc.__cause__, f"{self.frames} annotated images in {self.folder}") from exc
         self.frames += 1
         return True
 
@@ -232,59 +313,9 @@ class ImageFolderSink(Sink):
         return [self.folder] if self.frames else []
 
 
-def save_sink(path: Path, fps: float, segment_s: float | None = None) -> Sink:
+def save_sink(path: Path, fps: float, segment_s: float | None = None, overwrite: bool = False) -> Sink:
     """The ``--save`` target: a video by its extension (in segments of ``segment_s`` seconds when given),
     or a folder of annotated images (no extension)."""
     if path.is_dir() or not path.suffix:
-        return ImageFolderSink(path)
-    return VideoSink(path, fps, segment_s)
-
-
-WINDOW_PROBE = "import cv2; cv2.namedWindow('objx-probe'); cv2.waitKey(1); cv2.destroyAllWindows()"
-
-
-def check_display() -> None:
-    """Raise InputError unless an OpenCV window can open here.
-
-    OpenCV's Qt backend aborts the whole process when the display is unreachable, so a throw-away child
-    process tries first.
-    """
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise InputError(
-            "--show needs a display (DISPLAY/WAYLAND_DISPLAY is not set); use --headless, or --save out.mp4"
-        )
-    try:
-        probe = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        raise InputError(
-            "--show: opening a window did not finish in 30 s; check the display or use --headless"
-        ) from None
-    if probe.returncode != 0:
-        lines = [line for line in probe.stderr.strip().splitlines() if line.strip()] or [
-            f"exit code {probe.returncode}"
-        ]
-        raise InputError(f"--show: OpenCV cannot open a window here ({lines[0].strip()}); use --headless")
-
-
-class WindowSink(Sink):
-    """An OpenCV window showing the annotated frames; q, Esc or closing the window stops the run."""
-
-    needs_overlay = True
-
-    def __init__(self, title: str = "objx-edge") -> None:
-        check_display()
-        self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
-        self._open = True
-
-    def write(self, frame: Frame, result: FrameResult, overlay: np.ndarray | None) -> bool:
-        cv2.imshow(self.title, overlay if overlay is not None else frame.image)
-        key = cv2.waitKey(1) & 0xFF
-        visible = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
-        return key not in QUIT_KEYS and visible
-
-    def close(self) -> None:
-        if self._open:
-            cv2.destroyWindow(self.title)
-            cv2.waitKey(1)  # let the GUI thread process the close
-            self._open = False
+        return ImageFolderSink(path, overwrite)
+    return VideoSink(path, fps, segment_s, overwrite)

@@ -41,8 +41,9 @@ class FrameSource(abc.ABC):
 
     live: bool = False
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, path: Path | None = None) -> None:
         self.name = name
+        self.input_path = path  # the file or folder read (None: a device or stream): outputs never overwrite it
         self.skipped = 0
         self._opened = False
 
@@ -108,7 +109,7 @@ class VideoFileSource(FrameSource):
     def __init__(
         self, path: str | Path, realtime: bool = False, loop: bool = False, pace_fps: float | None = None
     ) -> None:
-        super().__init__(str(path))
+        super().__init__(str(path), Path(path))
         if pace_fps is not None and pace_fps <= 0:
             raise InputError(f"{path}: pace must be a positive frame rate, got {pace_fps}")
         self.path = Path(path)
@@ -209,7 +210,7 @@ class ImageFolderSource(FrameSource):
     """Every image of a folder in name order; an unreadable image is skipped and counted."""
 
     def __init__(self, folder: str | Path, fps: float = 0.0) -> None:
-        super().__init__(str(folder))
+        super().__init__(str(folder), Path(folder))
         self.folder = Path(folder)
         self._files: list[Path] = []
         self._next = 0

@@ -16,11 +16,18 @@ import numpy as np
 from objectix_edge.cpu_isa import CpuIsa, host_isa
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
-from objectix_edge.export.metadata import PRECISION_METADATA_KEY, detect_precision, load_onnx, spec_from_metadata
+from objectix_edge.export.metadata import (
+    CALIB_CACHE_METADATA_KEY,
+    PRECISION_METADATA_KEY,
+    detect_precision,
+    load_onnx,
+    spec_from_metadata,
+)
 from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, TensorInfo
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
 from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.spec_check import check_graph_fits
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +98,14 @@ def _check_started(path: Path, asked: list[Any], active: list[str]) -> None:
 def _load_errors() -> tuple[type[Exception], ...]:
     from onnxruntime.capi import onnxruntime_pybind11_state as state
 
-    return (state.Fail, state.InvalidProtobuf, state.InvalidGraph, state.NotImplemented, state.RuntimeException)
+    return (
+        state.Fail,
+        state.InvalidArgument,  # e.g. an empty (0-byte) file: "No graph was found in the protobuf"
+        state.InvalidProtobuf,
+        state.InvalidGraph,
+        state.NotImplemented,
+        state.RuntimeException,
+    )
 
 
 class OrtRunner(Runner):
@@ -138,6 +152,10 @@ class OrtRunner(Runner):
         metadata = self.session.get_modelmeta().custom_metadata_map
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
+        if self.precision == Precision.INT8:
+            from objectix_edge.calib.cache import check_int8_cache
+
+            check_int8_cache(path, metadata.get(CALIB_CACHE_METADATA_KEY))
         if self.precision == Precision.INT8 and device == "cpu":
             self.int8_target = int8_target(metadata, lambda: load_onnx(path))
             choice = choose_kernels(self.int8_target, host or host_isa(), judge)
@@ -152,6 +170,7 @@ class OrtRunner(Runner):
         self._inputs = [self._info(v) for v in self.session.get_inputs()]
         self._outputs = [self._info(v) for v in self.session.get_outputs()]
         self._output_names = [o.name for o in self._outputs]
+        check_graph_fits(self.spec, self._inputs, self._outputs, str(path))
 
     @staticmethod
     def _open(ort: Any, path: Path, options: Any, providers: list[Any]) -> Any:

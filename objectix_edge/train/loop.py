@@ -27,6 +27,7 @@ from objectix_edge.spec import ModelSpec
 from objectix_edge.train.config import Schedule, TrainConfig
 from objectix_edge.train.ddp import DistContext, init_distributed
 from objectix_edge.train.progress import TrainProgress
+from objectix_edge.train.resume import check_resume_config
 from objectix_edge.train.state import capture_rng, restore_rng, seed_everything, write_metrics_csv
 from objectix_edge.train.tasks import make_task, move
 
@@ -60,6 +61,7 @@ def _build_model(cfg: TrainConfig, source: CocoSource) -> tuple[nn.Module, dict[
     """A fresh model (seeded) or the resumed one with its training state."""
     if cfg.resume is not None:
         ckpt = load_checkpoint(cfg.resume, expect_model=cfg.model)
+        check_resume_config(cfg, ckpt.train_state.get("config"), cfg.resume)
         if ckpt.spec.category_ids != [c.id for c in source.categories]:
             raise InputError(
                 f"{cfg.resume}: was trained on other categories than {cfg.ann} gives; resume with the same --categories"

@@ -266,12 +266,38 @@ def test_live_run_stopped_by_a_signal_keeps_complete_jsonl_lines_and_playable_se
     if sig == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL
         assert sum(counts) <= len(records)
-        assert len([p for p in out.iterdir() if p.name.startswith(".")]) <= 1  # only the open segment is lost
+        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+        assert len(leftovers) <= 1  # only the open segment is lost
+        restart_after_a_kill(cmd, env, out, segments, text, leftovers)
     else:
         assert proc.returncode == 130, stderr
         assert "stopped by interrupt" in stdout and "classifier (async)" in stdout
         assert sum(counts) == len(records)  # finalized: the last segment is closed too
         assert sorted(p.name for p in out.iterdir()) == ["d.jsonl", *(p.name for p in segments)]
+
+
+def restart_after_a_kill(
+    cmd: list[str], env: dict[str, str], out: Path, segments: list[Path], jsonl: str, leftovers: list[str]
+) -> None:
+    """The same command again never truncates the killed run's JSONL nor replaces its closed segments."""
+    before = {p: p.read_bytes() for p in segments}
+    again = subprocess.run(cmd + ["--max-frames", "5"], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        f"error: {out / 'd.jsonl'}: --jsonl holds detections from a previous run; "
+        "pass --overwrite to replace it, or choose another path"
+    )
+    assert (out / "d.jsonl").read_text() == jsonl
+    # With a new JSONL path the run goes on: segments continue the numbering, the killed run's open
+    # segment (its hidden temporary file) is removed and reported.
+    moved = [str(out / "d2.jsonl") if a == str(out / "d.jsonl") else a for a in cmd]
+    again = subprocess.run(moved + ["--max-frames", "5"], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.read_bytes() for p in segments} == before
+    assert (out / f"d_{len(segments):03d}.mp4").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    if leftovers:
+        assert f"removed 1 unfinished temporary file(s) a killed run left: {leftovers[0]}" in " ".join(again.stderr.split())
 
 
 def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_path: Path) -> None:
@@ -300,13 +326,31 @@ def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_pa
     assert sum(len(r["detections"]) for r in records) > 0
 
 
-def test_saving_over_the_input_images_is_refused(artifacts: tuple[Path, Path], media: tuple[Path, Path]) -> None:
-    folder = media[1]
-    before = sorted(p.name for p in folder.iterdir())
-    result = invoke("--images", folder, "--detector", artifacts[0], "--save", folder)
+@pytest.mark.parametrize(
+    ("source", "output", "target"),
+    [
+        ("--images", "--save", "folder"),
+        ("--video", "--save", "video"),
+        ("--video", "--jsonl", "video"),
+        ("--video", "--jsonl", "detector"),
+        ("--images", "--jsonl", "image"),
+    ],
+)
+def test_an_output_over_an_input_is_refused_before_any_work(
+    artifacts: tuple[Path, Path], media: tuple[Path, Path], source: str, output: str, target: str
+) -> None:
+    video, folder = media
+    first_image = sorted(folder.iterdir())[0]
+    paths = {"folder": folder, "video": video, "detector": artifacts[0], "image": first_image}
+    given = {"--images": folder, "--video": video}[source]
+    inputs = [video, artifacts[0], *sorted(folder.iterdir())]
+    before = {p: p.read_bytes() for p in inputs}
+    result = invoke(source, given, "--detector", artifacts[0], output, paths[target])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: {folder}: --save would overwrite the input images; save to another folder"
-    assert sorted(p.name for p in folder.iterdir()) == before
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith(f"error: {paths[target]}: {output} would overwrite the input")
+    assert {p: p.read_bytes() for p in inputs} == before
+    assert sorted(folder.iterdir()) == sorted(p for p in inputs if p.parent == folder)
 
 
 @pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")), reason="needs Xvfb and xdotool")

@@ -98,3 +98,25 @@ def test_bundled_samples_are_redistributable_and_attributed() -> None:
         assert img["file_name"] in attribution and img["flickr_url"] in attribution
     source = load_coco(SAMPLES / "images", SAMPLES / "annotations" / "instances.json")
     assert len(source.categories) == 80 and sum(len(source.targets(i).boxes) for i in source.image_ids) > 0
+
+
+@pytest.mark.parametrize("kind", ["climbs-out", "absolute"])
+def test_a_file_name_that_leaves_the_output_folder_is_refused_before_any_copy(tmp_path: Path, kind: str) -> None:
+    images = tmp_path / "a" / "b" / "images"
+    images.mkdir(parents=True)
+    (images / "ok.jpg").write_bytes(b"ok")
+    outside = tmp_path / "a" / "escape.jpg"  # images/../../escape.jpg
+    outside.write_bytes(b"original")
+    name = "../../escape.jpg" if kind == "climbs-out" else str(outside)
+    ann = tmp_path / "instances.json"
+    cats = [{"id": 1, "name": "thing"}]
+    pics = [{"id": 1, "file_name": "ok.jpg", "width": 4, "height": 4}, {"id": 2, "file_name": name, "width": 4, "height": 4}]
+    ann.write_text(json.dumps({"images": pics, "annotations": [], "categories": cats}))
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as info:
+        subset_coco(images, ann, out, SubsetConfig(image_ids=(1, 2)))
+    assert str(info.value) == (
+        f"{ann}: file_name {name!r} would be written outside {out / 'images'}; "
+        "file names must be relative paths inside the image folder"
+    )
+    assert outside.read_bytes() == b"original" and not (tmp_path / "escape.jpg").exists() and not out.exists()

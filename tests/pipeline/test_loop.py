@@ -13,8 +13,9 @@ from objectix_edge.errors import InputError
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig, classify_rois
 from objectix_edge.pipeline.draw import draw_overlay, label_text
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
-from objectix_edge.pipeline.sinks import JsonlSink, VideoSink, WindowSink
+from objectix_edge.pipeline.sinks import JsonlSink, VideoSink
 from objectix_edge.pipeline.sources import GeneratorSource, VideoFileSource
+from objectix_edge.pipeline.window import WindowSink
 from objectix_edge.runtime.base import Runner
 from tests.pipeline.media import (
     FPS,

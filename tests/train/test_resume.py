@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from objectix_edge.errors import InputError
 from objectix_edge.models.checkpoint import read_checkpoint_payload
 from objectix_edge.train.config import Schedule
 from objectix_edge.train.loop import train
@@ -51,3 +52,12 @@ def test_resume_matches_uninterrupted_run(
             assert torch.equal(value, b["state_dict"][key]), key
     assert a["train_state"]["scheduler"] == b["train_state"]["scheduler"]
     assert _rows(full.metrics_csv) == _rows(resumed.metrics_csv)
+    # Flags that would change what the resumed steps compute are refused, not silently used or ignored.
+    changed = tmp_path / "changed"
+    with pytest.raises(InputError) as info:
+        train(replace(full_cfg, out=changed, resume=mid, batch=4, lr=1e-2))
+    assert str(info.value) == (
+        f"{mid}: --resume continues its run exactly, but --batch 4 (the checkpoint's: 8); "
+        "--lr 0.01 (the checkpoint's: 0.003) differ; pass the checkpoint's values, or train anew without --resume"
+    )
+    assert not changed.exists() or not list(changed.glob("*.pt"))
