@@ -73,6 +73,27 @@ def detect(runner: Runner, batches: Iterable[DetectorBatch]) -> Iterator[tuple[i
         yield from zip(b.image_ids, out, b.letterboxes, strict=True)
 
 
+def detect_frames(
+    runner: Runner, frames_bgr: Sequence[np.ndarray], conf: float = DEFAULT_CONF
+) -> list[tuple[np.ndarray, np.ndarray, Letterbox]]:
+    """Unlabelled frames (footage) → per frame (rows in input pixels, rows above ``conf`` in original
+    pixels, Letterbox), through the same batched call as labelled images."""
+    if not frames_bgr:
+        return []
+    x, boxes = preprocess_detector_batch(list(frames_bgr), runner.spec)
+    out = run_batch(runner, {runner.spec.input_names[0]: x}).astype(np.float32, copy=False)
+    return [(rows, to_original(rows, lb, conf), lb) for rows, lb in zip(out, boxes, strict=True)]
+
+
+def top_boxes(rows: np.ndarray, top: int, min_side: float = 0.0) -> np.ndarray:
+    """The ``top`` highest-scoring boxes ``[N, 4]`` (original pixels) whose sides are ≥ ``min_side``: the
+    ROIs a classifier gets when only a detector says where the objects are."""
+    rows = np.asarray(rows, np.float32).reshape(-1, 6)
+    keep = rows[(rows[:, 2] - rows[:, 0] >= min_side) & (rows[:, 3] - rows[:, 1] >= min_side)]
+    order = np.lexsort((keep[:, 1], keep[:, 0], -keep[:, 4]))  # score, then position: a stable choice
+    return keep[order][:top, :4]
+
+
 def coco_rows(
     rows: np.ndarray, lb: Letterbox, image_id: int, spec: ModelSpec, conf: float = DEFAULT_CONF
 ) -> list[dict[str, Any]]:
