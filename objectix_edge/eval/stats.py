@@ -42,6 +42,36 @@ def bootstrap_weights(groups: int, replicates: int = REPLICATES, seed: int = SEE
     return rng.multinomial(groups, np.full(groups, 1.0 / groups), size=replicates).astype(np.float64)
 
 
+def block_length(frames: int, frames_per_second: float = 0.0) -> int:
+    """Block length for footage: the larger of ⌈√n⌉ and one second of the judged frames, at most n.
+
+    Neighbouring frames show the same objects, so their agreement is not independent: resampling single
+    frames would pretend to n independent looks and give intervals far too narrow. Objects stay in view
+    for seconds, so a block spans at least one second of the frames judged; ⌈√n⌉ lets both the block
+    length and the number of blocks grow with n, which the moving-block bootstrap needs to be consistent
+    (Künsch 1989; Lahiri 2003, ch. 2).
+    """
+    if frames < 1:
+        raise ValueError("the bootstrap needs at least one frame")
+    return max(1, min(frames, max(math.ceil(math.sqrt(frames)), math.ceil(frames_per_second))))
+
+
+def block_bootstrap_weights(
+    frames: int, block: int, replicates: int = REPLICATES, seed: int = SEED
+) -> np.ndarray:
+    """``replicates`` × ``frames`` counts of a circular block bootstrap: ⌈n / block⌉ blocks of ``block``
+    consecutive frames (wrapping at the end, so every frame is drawn equally often) with replacement,
+    cut to n frames. Same shape and use as ``bootstrap_weights``; ``block=1`` is the plain bootstrap."""
+    if frames < 1 or block < 1:
+        raise ValueError("the block bootstrap needs at least one frame and a block of at least one")
+    rng = np.random.default_rng(seed)
+    blocks = math.ceil(frames / block)
+    starts = rng.integers(0, frames, size=(replicates, blocks))
+    index = ((starts[:, :, None] + np.arange(block)) % frames).reshape(replicates, -1)[:, :frames]
+    flat = index + frames * np.arange(replicates)[:, None]
+    return np.bincount(flat.ravel(), minlength=replicates * frames).reshape(replicates, frames).astype(np.float64)
+
+
 def percentile_interval(point: float, samples: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     """The percentile bootstrap interval of ``samples`` around ``point`` (the estimate on the full sample)."""
     tail = 100.0 * (1.0 - confidence) / 2.0
