@@ -8,8 +8,8 @@ from pathlib import Path
 
 from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
-from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.footage_reader import FootageCalibReader
+from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
 from objectix_edge.cpu_isa import CpuIsa, build_isa
@@ -86,7 +86,9 @@ def footage_reader(spec: ModelSpec, config: Int8Config) -> FootageCalibReader:
     plan = plan_footage(config.data, config.num_images, config.every, config.holdout)  # type: ignore[arg-type]
     detector = open_runner(config.detector) if config.detector is not None else None
     if detector is not None and detector.spec.task != Task.DETECT:
-        raise InputError(f"{config.detector}: --detector must be a detector, this is a {detector.spec.task.value} model")
+        raise InputError(
+            f"{config.detector}: --detector must be a detector, this is a {detector.spec.task.value} model"
+        )
     return FootageCalibReader(spec, plan, config.batch_size, detector=detector)
 
 

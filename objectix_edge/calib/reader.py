@@ -120,7 +120,8 @@ def frame_feeds(
     samples = []
     for box in (boxes or ())[:rois_per_image]:
         crop, mask = crop_roi(bgr, box, spec)
-        samples.append(dict(zip(spec.input_names, (crop, mask))))  # a whole-image classifier: the crop alone
+        # A whole-image classifier (one input) takes the crop alone.
+        samples.append(dict(zip(spec.input_names, (crop, mask), strict=False)))
     return samples
 
 

@@ -93,9 +93,7 @@ def detector_evidence(
     weights = bootstrap_weights(n, boot.replicates, boot.seed)
     ref_map, art_map = 100.0 * ref_eval.map()[0], 100.0 * art_eval.map()[0]
     drop = percentile_interval(ref_map - art_map, 100.0 * (ref_eval.map(weights) - art_eval.map(weights)))
-    agree = detector_agreement(
-        reference, artifact, gt.dataset["images"], gt.dataset["categories"], cat_ids, weights
-    )
+    agree = detector_agreement(reference, artifact, gt.dataset["images"], gt.dataset["categories"], cat_ids, weights)
     evidence = Evidence(
         images=n,
         reference_metric=ref_map,

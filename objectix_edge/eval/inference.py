@@ -58,11 +58,21 @@ def detector_batches(
     source: CocoSource, image_ids: Sequence[int], spec: ModelSpec, batch: int
 ) -> Iterator[DetectorBatch]:
     """The images, ``batch`` at a time, preprocessed as the spec says (decoded lazily)."""
-    size = max(1, batch)
-    for start in range(0, len(image_ids), size):
-        ids = image_ids[start : start + size]
-        x, boxes = preprocess_detector_batch([read_image(source.image_path(i)) for i in ids], spec)
-        yield DetectorBatch(ids, x, boxes)
+    return frame_batches(((i, read_image(source.image_path(i))) for i in image_ids), spec, batch)
+
+
+def frame_batches(frames: Iterable[tuple[int, np.ndarray]], spec: ModelSpec, batch: int) -> Iterator[DetectorBatch]:
+    """(id, BGR image) pairs — labelled images or frames of footage — ``batch`` at a time, preprocessed."""
+    size, pending = max(1, batch), []
+    for item in frames:
+        pending.append(item)
+        if len(pending) == size:
+            x, boxes = preprocess_detector_batch([img for _, img in pending], spec)
+            yield DetectorBatch([i for i, _ in pending], x, boxes)
+            pending = []
+    if pending:
+        x, boxes = preprocess_detector_batch([img for _, img in pending], spec)
+        yield DetectorBatch([i for i, _ in pending], x, boxes)
 
 
 def detect(runner: Runner, batches: Iterable[DetectorBatch]) -> Iterator[tuple[int, np.ndarray, Letterbox]]:

@@ -56,9 +56,7 @@ def block_length(frames: int, frames_per_second: float = 0.0) -> int:
     return max(1, min(frames, max(math.ceil(math.sqrt(frames)), math.ceil(frames_per_second))))
 
 
-def block_bootstrap_weights(
-    frames: int, block: int, replicates: int = REPLICATES, seed: int = SEED
-) -> np.ndarray:
+def block_bootstrap_weights(frames: int, block: int, replicates: int = REPLICATES, seed: int = SEED) -> np.ndarray:
     """``replicates`` × ``frames`` counts of a circular block bootstrap: ⌈n / block⌉ blocks of ``block``
     consecutive frames (wrapping at the end, so every frame is drawn equally often) with replacement,
     cut to n frames. Same shape and use as ``bootstrap_weights``; ``block=1`` is the plain bootstrap."""
@@ -89,6 +87,13 @@ def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE)
     low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
     high = 1.0 if successes == trials else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
     return Interval(successes / trials, low, high)
+
+
+def with_exact_bounds(interval: Interval, successes: int, trials: int) -> Interval:
+    """A percentage interval widened to include the Clopper–Pearson interval of ``successes``/``trials``:
+    when nothing (or everything) changed, a bootstrap has nothing to resample and collapses to a point."""
+    exact = clopper_pearson(successes, trials)
+    return Interval(interval.value, min(interval.low, 100.0 * exact.low), max(interval.high, 100.0 * exact.high))
 
 
 def scaled_sample_size(current: int, interval: Interval, limit: float) -> int | None:
