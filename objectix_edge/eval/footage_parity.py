@@ -12,7 +12,7 @@ calibrated on.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +293,7 @@ def compare_footage(artifact: Runner, reference: Runner, config: FootageParityCo
     det, cls, evidence, block, frames = judge(artifact, reference, choice, config)
     checks = tuple(exactness_checks(budget, det, cls))
     judgement = exactness_judgement(checks) if budget.exact else statistical_judgement(budget, evidence)
+    judgement = replace(judgement, unit="frames")  # FP32's exactness too was judged on frames
     return ParityReport(
         artifact=str(artifact.path),
         reference=str(reference.path),

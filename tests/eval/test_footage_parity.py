@@ -100,3 +100,36 @@ def test_hostile_int8_classifier_fails_on_the_detectors_boxes(
     fp32 = runner.invoke(app, [args[0], str(footage.hostile_onnx), *args[1:]])  # same FP32 function: exact
     assert fp32.exit_code == 0, fp32.output
     assert "not judged (no labels)" in fp32.output
+
+
+def test_deploy_on_footage_alone(footage: Footage, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    result = runner.invoke(
+        app,
+        [
+            "deploy",
+            str(footage.detector_pt),
+            "--video",
+            str(footage.video),
+            "--out",
+            str(out),
+            "--calib-images",
+            "8",
+            "--parity-images",
+            "20",
+            "--batch",
+            "1",
+            "--warmup",
+            "1",
+            "--iters",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "report.json").read_text())
+    assert record["calibration"]["footage"]["holdout"] == [60, 80]
+    assert {p["unit"] for p in record["parity"]} == {"frames"} and len(record["parity"]) == 4
+    assert all(p["drop_points"] is None for p in record["parity"])
+    verdicts = {p["artifact"]: p["verdict"] for p in record["parity"]}
+    assert verdicts["model.onnx"] == "PASS" and verdicts["model.int8cpu.onnx"] == "PASS"
+    assert "not judged (no labels)" in (out / "report.md").read_text()
