@@ -154,6 +154,10 @@ def run(
         "--segment-seconds",
         help="Write --save video in closed segments (out_000.mp4, ...) of this many seconds; default 300 on live sources, 0: one file.",
     ),
+    shadow: Path | None = typer.Option(
+        None, "--shadow", help="Original detector (.pt or any artifact) re-checking the deployed one on its own thread."
+    ),
+    shadow_every: int = typer.Option(10, "--shadow-every", help="Check every K-th processed frame with --shadow."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     threads: str | None = typer.Option(
         None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
@@ -193,6 +197,8 @@ def run(
         threads=det_threads,
         classifier_threads=cls_threads,
         segment_s=segment_seconds,
+        shadow=shadow,
+        shadow_every=shadow_every,
     )
     try:
         summary = run_pipeline(source, config, notify=notify)
@@ -211,6 +217,18 @@ def report(summary: RunSummary) -> None:
     line = classifier_line(summary)
     if line is not None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if summary.shadow is not None:
+        sh = summary.shadow
+        console.print(
+            f"shadow {sh.shadow} every {sh.every} frames: {sh.submitted} submitted · checked {sh.checked} · "
+            f"queue drops {sh.dropped} · unfinished {sh.unfinished} · latency p50 {sh.latency_ms_p50:.1f} ms "
+            f"p95 {sh.latency_ms_p95:.1f} ms",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        style = {"agrees": "green", "disagrees": "bold red"}.get(sh.verdict.state, "yellow")
+        console.print(sh.verdict.describe(), style=style, markup=False, highlight=False, soft_wrap=True)
     for warning in summary.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     for path in summary.outputs:

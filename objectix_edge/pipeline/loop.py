@@ -15,11 +15,13 @@ finalized, and a RunSummary is returned.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from objectix_edge.errors import InputError, ObjxError
 from objectix_edge.pipeline.cascade import Cascade, FrameResult
@@ -28,6 +30,9 @@ from objectix_edge.pipeline.draw import draw_overlay, hud_text
 from objectix_edge.pipeline.sinks import Sink
 from objectix_edge.pipeline.sources import Frame, FrameSource
 from objectix_edge.pipeline.stats import RunStats, RunSummary
+
+if TYPE_CHECKING:
+    from objectix_edge.pipeline.shadow import ShadowMonitor, ShadowSummary
 
 Notify = Callable[[str], None]
 
@@ -66,8 +71,11 @@ class Pipeline:
         sinks: Sequence[Sink] = (),
         config: LoopConfig = LoopConfig(),
         notify: Notify | None = None,
+        shadow: ShadowMonitor | None = None,
     ) -> None:
         self.source = source
+        self.shadow = shadow
+        self._shadow_summary: ShadowSummary | None = None
         self.cascade = cascade
         self.sinks = list(sinks)
         self.config = config
@@ -131,6 +139,8 @@ class Pipeline:
                 wait_ms = (time.perf_counter() - frame.captured_at) * 1e3
                 result = self.cascade(frame.image, frame.index)
                 result.timings_ms["wait"] = wait_ms
+                if self.shadow is not None:
+                    result = self._shadow_check(frame, result)
                 self.stats.add_all(result.timings_ms)
                 if not self._results.put((frame, result), self._abort):
                     break
@@ -142,6 +152,27 @@ class Pipeline:
         finally:
             self._results.close()
             self.cascade.close()  # the classifier worker (if any) stops with the thread that feeds it
+            self._close_shadow()
+
+    def _shadow_check(self, frame: Frame, result: FrameResult) -> FrameResult:
+        """Hand every K-th frame to the shadow worker (never waits) and attach the checks finished since."""
+        assert self.shadow is not None  # called only with a shadow
+        t0 = time.perf_counter()
+        if result.candidates is not None:
+            self.shadow.offer(frame.index, frame.image, result.candidates)
+        done, segment = self.shadow.collect()
+        record: dict[str, Any] | None = None
+        if done or segment is not None:
+            record = {"checks": [c.record() for c in done]}
+            if segment is not None:
+                record["verdict"] = segment.record()
+                self.notify(segment.describe())
+        result.timings_ms["shadow"] = (time.perf_counter() - t0) * 1e3
+        return dataclasses.replace(result, shadow=record)
+
+    def _close_shadow(self) -> None:
+        if self.shadow is not None and self._shadow_summary is None:
+            self._shadow_summary = self.shadow.close()
 
     def _output(self, frame: Frame, result: FrameResult) -> None:
         t0 = time.perf_counter()
@@ -195,6 +226,7 @@ class Pipeline:
                 self.source.close()
             if not threads[1].is_alive():
                 self.cascade.close()  # also when the inference thread never started
+                self._close_shadow()
         return self._finish()
 
     def _finish(self) -> RunSummary:
@@ -210,6 +242,7 @@ class Pipeline:
             else (),
             classifier=self.cascade.summary(),
         )
+        summary = dataclasses.replace(summary, shadow=self._shadow_summary)
         if self._error is not None:
             if isinstance(self._error, ObjxError):
                 raise RunError(str(self._error), summary) from self._error

@@ -43,6 +43,8 @@ class RunConfig:
     threads: int | None = None
     classifier_threads: int | None = None
     segment_s: float | None = None
+    shadow: Path | None = None  # the original (or any second detector) re-checking every shadow_every-th frame
+    shadow_every: int = 10
 
 
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
@@ -71,6 +73,14 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
             torch.set_num_threads(config.threads)  # an oversubscribed OpenMP pool spins: far slower than fewer threads
         cascade = Cascade(det, cls, config.cascade)  # before any output file: a wrong model writes nothing
+        monitor = None
+        if config.shadow is not None:
+            from objectix_edge.pipeline.shadow import ShadowConfig, ShadowMonitor
+
+            shadow = stack.enter_context(open_runner(config.shadow, device=config.device, threads=cls_threads))
+            segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
+            shadow_cfg = ShadowConfig(every=config.shadow_every, segment_s=segment_s or None, live=source.live)
+            monitor = ShadowMonitor(shadow, det, shadow_cfg, fps=source.fps)
 
         def add(sink: Sink) -> None:
             sinks.append(sink)
@@ -84,7 +94,7 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
             add(JsonlSink(config.jsonl))
-        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
+        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify, shadow=monitor)
         try:
             summary = pipeline.run()
         except RunError as exc:
