@@ -102,7 +102,7 @@ def test_parity_covers_every_artifact_on_held_out_images(record: dict[str, Any])
 def test_bench_rows_cover_artifacts_and_baseline(record: dict[str, Any]) -> None:
     results = record["bench"]["results"]
     names = {Path(r["artifact"]).name for r in results}
-    assert names == {"last.pt", "model.onnx", "model.fp16.onnx", "model.int8cpu.onnx"}
+    assert names == {"detector.pt", "model.onnx", "model.fp16.onnx", "model.int8cpu.onnx"}
     assert len(results) == 4 * 2
     base = [r for r in results if r["is_baseline"]]
     assert {r["batch"] for r in base} == {1, 2} and all(r["speedup_vs_pytorch_fp32"] == 1.0 for r in base)
