@@ -71,6 +71,19 @@ class CalibCache:
             )
 
 
+ARTIFACT_SUFFIXES = (".int8cpu.onnx", ".int8.onnx", ".fp16.onnx", ".onnx")
+
+
+def cache_beside(artifact: Path) -> Path | None:
+    """``model.calib.json`` beside any file made from ``model.onnx`` (FP32, FP16 or either INT8 form)."""
+    name = Path(artifact).name
+    for suffix in ARTIFACT_SUFFIXES:
+        if name.endswith(suffix):
+            cache = Path(artifact).with_name(name[: -len(suffix)] + ".calib.json")
+            return cache if cache.is_file() else None
+    return None
+
+
 def save_cache(cache: CalibCache, path: Path) -> Path:
     write_json_atomic(path, cache.to_dict())
     return path

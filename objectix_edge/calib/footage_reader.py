@@ -75,3 +75,20 @@ class FootageCalibReader:
 
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         return self.iter_batches()
+
+
+def calibration_profile(model: Path, plan: FootagePlan, batch: int = 8) -> dict[str, object]:
+    """What the FP32 detector finds on the calibration frames (detections per frame, their scores): the
+    baseline ``run`` compares a camera's detections with to notice drift (pipeline/health.py)."""
+    from objectix_edge.eval.inference import frame_batches, run_batch
+    from objectix_edge.pipeline.health import profile
+    from objectix_edge.pipeline.postprocess import to_original
+    from objectix_edge.runtime.open import open_runner
+
+    scores: list[np.ndarray] = []
+    with open_runner(model) as runner:
+        name = runner.spec.input_names[0]
+        for b in frame_batches(read_frames(Path(plan.source), plan.calib_frames), runner.spec, batch):
+            out = run_batch(runner, {name: b.images})
+            scores += [to_original(rows, lb, AGREEMENT_CONF)[:, 4] for rows, lb in zip(out, b.letterboxes, strict=True)]
+    return profile(scores).to_dict()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from objectix_edge.calib.cache import CalibCache, load_cache, save_cache
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
-from objectix_edge.calib.footage_reader import FootageCalibReader
+from objectix_edge.calib.footage_reader import FootageCalibReader, calibration_profile
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
@@ -92,6 +92,14 @@ def footage_reader(spec: ModelSpec, config: Int8Config) -> FootageCalibReader:
     return FootageCalibReader(spec, plan, config.batch_size, detector=detector)
 
 
+def _footage_record(model_path: Path, reader: FootageCalibReader) -> dict[str, object]:
+    """The plan (sha256, frames, split) and, for a detector, its detections' profile on those frames."""
+    record: dict[str, object] = reader.plan.to_dict()
+    if reader.spec.task == Task.DETECT:
+        record["baseline"] = calibration_profile(model_path, reader.plan)
+    return record
+
+
 def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks()) -> Int8Result:
     """Calibrate (or load the cache), write ``.calib.json``, ``.int8.onnx`` and ``.int8cpu.onnx``."""
     _validate(config)
@@ -133,7 +141,7 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
             calibrate(model_path, reader, config.method, hooks.image),
             exclude=config.exclude,
             cpu_isa=build_isa(config.cpu_isa),
-            footage=reader.plan.to_dict() if isinstance(reader, FootageCalibReader) else None,
+            footage=_footage_record(model_path, reader) if isinstance(reader, FootageCalibReader) else None,
         )
     budget: BudgetResult | None = None
     if evaluator is not None and config.max_drop is not None:  # evaluator is made only for --max-drop

@@ -88,17 +88,12 @@ def frame_range(text: str | None) -> tuple[int, int] | None:
 
 def held_out_range(artifact: Path, footage: Path) -> FootagePlan | None:
     """The FootagePlan of the calibration cache beside ``artifact`` when it was made from this footage."""
-    from objectix_edge.calib.cache import load_cache
+    from objectix_edge.calib.cache import cache_beside, load_cache
 
-    name = Path(artifact).name
-    for suffix in (".int8cpu.onnx", ".int8.onnx", ".fp16.onnx", ".onnx"):
-        if name.endswith(suffix):
-            cache = Path(artifact).with_name(name[: -len(suffix)] + ".calib.json")
-            if cache.is_file():
-                plan = load_cache(cache).footage
-                if plan is not None and plan["sha256"] == footage_sha256(footage):
-                    return FootagePlan.from_dict(plan)
-            return None
+    cache = cache_beside(artifact)
+    plan = load_cache(cache).footage if cache is not None else None
+    if plan is not None and plan["sha256"] == footage_sha256(footage):
+        return FootagePlan.from_dict(plan)
     return None
 
 

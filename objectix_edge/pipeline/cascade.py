@@ -85,6 +85,7 @@ class FrameResult:
     # --conf): what a shadow check compares with the original's confident detections.
     candidates: np.ndarray | None = None
     shadow: dict[str, Any] | None = None  # shadow checks finished at this frame (pipeline/shadow.py)
+    health: dict[str, Any] | None = None  # frame age, frozen seconds, drift (pipeline/health.py)
 
 
 class Cascade:

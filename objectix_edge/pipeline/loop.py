@@ -27,6 +27,7 @@ from objectix_edge.errors import InputError, ObjxError
 from objectix_edge.pipeline.cascade import Cascade, FrameResult
 from objectix_edge.pipeline.channels import Channel, LatestChannel, OrderedChannel
 from objectix_edge.pipeline.draw import draw_overlay, hud_text
+from objectix_edge.pipeline.health import HealthMonitor
 from objectix_edge.pipeline.sinks import Sink
 from objectix_edge.pipeline.sources import Frame, FrameSource
 from objectix_edge.pipeline.stats import RunStats, RunSummary
@@ -72,9 +73,11 @@ class Pipeline:
         config: LoopConfig = LoopConfig(),
         notify: Notify | None = None,
         shadow: ShadowMonitor | None = None,
+        health: HealthMonitor | None = None,
     ) -> None:
         self.source = source
         self.shadow = shadow
+        self.health = health or HealthMonitor(source.name, notify=notify)
         self._shadow_summary: ShadowSummary | None = None
         self.cascade = cascade
         self.sinks = list(sinks)
@@ -175,6 +178,7 @@ class Pipeline:
             self._shadow_summary = self.shadow.close()
 
     def _output(self, frame: Frame, result: FrameResult) -> None:
+        result = dataclasses.replace(result, health=self.health.update(frame, result.candidates))
         t0 = time.perf_counter()
         overlay = None
         if any(s.needs_overlay for s in self.sinks):
@@ -242,7 +246,8 @@ class Pipeline:
             else (),
             classifier=self.cascade.summary(),
         )
-        summary = dataclasses.replace(summary, shadow=self._shadow_summary)
+        health = self.health.summary(self.source.skipped, int(getattr(self.source, "reconnects", 0)))
+        summary = dataclasses.replace(summary, shadow=self._shadow_summary, health=health)
         if self._error is not None:
             if isinstance(self._error, ObjxError):
                 raise RunError(str(self._error), summary) from self._error

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from objectix_edge.enums import Backend
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.health import DetectionProfile, HealthConfig, HealthMonitor
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
 from objectix_edge.pipeline.sinks import JsonlSink, Sink, WindowSink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
@@ -45,6 +46,18 @@ class RunConfig:
     segment_s: float | None = None
     shadow: Path | None = None  # the original (or any second detector) re-checking every shadow_every-th frame
     shadow_every: int = 10
+    frozen_s: float = 10.0  # warn when the picture has not changed for this long
+
+
+def calibration_baseline(detector: Path) -> DetectionProfile | None:
+    """The detections' profile on the calibration footage, from the cache beside the detector (if any)."""
+    from objectix_edge.calib.cache import cache_beside, load_cache
+
+    cache = cache_beside(detector)
+    footage = load_cache(cache).footage if cache is not None else None
+    if footage is None or "baseline" not in footage:
+        return None
+    return DetectionProfile.from_dict(footage["baseline"])
 
 
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
@@ -94,7 +107,10 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
             add(JsonlSink(config.jsonl))
-        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify, shadow=monitor)
+        health = HealthMonitor(
+            source.name, HealthConfig(config.frozen_s, calibration_baseline(config.detector)), notify
+        )
+        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify, shadow=monitor, health=health)
         try:
             summary = pipeline.run()
         except RunError as exc:

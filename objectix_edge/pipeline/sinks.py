@@ -72,6 +72,7 @@ def frame_record(frame: Frame, result: FrameResult) -> dict[str, Any]:
         "detections": [detection_record(d) for d in result.detections],
         "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
         **({"shadow": result.shadow} if result.shadow is not None else {}),
+        **({"health": result.health} if result.health is not None else {}),
     }
 
 

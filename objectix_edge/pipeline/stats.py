@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from objectix_edge.pipeline.health import HealthSummary
     from objectix_edge.pipeline.shadow import ShadowSummary
 
 KEEP = 20_000  # samples per stage behind the percentiles (the most recent ones)
@@ -128,6 +129,7 @@ class RunSummary:
     classifier: ClassifierSummary | None = None
     outputs: tuple[str, ...] = ()  # files written (set by run_pipeline)
     shadow: ShadowSummary | None = None  # --shadow: the original re-checking the deployed detector
+    health: HealthSummary | None = None  # frame age, decode errors, reconnects, frozen picture, drift
 
 
 class RunStats:
