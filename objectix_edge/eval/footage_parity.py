@@ -86,18 +86,18 @@ def frame_range(text: str | None) -> tuple[int, int] | None:
     return start, stop
 
 
-def held_out_range(artifact: Path, footage: Path) -> FootagePlan | None:
+def held_out_range(artifact: Path | None, footage: Path) -> FootagePlan | None:
     """The FootagePlan of the calibration cache beside ``artifact`` when it was made from this footage."""
     from objectix_edge.calib.cache import cache_beside, load_cache
 
-    cache = cache_beside(artifact)
+    cache = cache_beside(artifact) if artifact is not None else None
     plan = load_cache(cache).footage if cache is not None else None
     if plan is not None and plan["sha256"] == footage_sha256(footage):
         return FootagePlan.from_dict(plan)
     return None
 
 
-def choose_frames(artifact: Path, config: FootageParityConfig) -> FrameChoice:
+def choose_frames(artifact: Path | None, config: FootageParityConfig) -> FrameChoice:
     """The judged frames: ``config.frames``, else the cache's held-out stretch, else the whole footage;
     every ``every``-th, thinned evenly to ``max_frames``. Frames the cache calibrated on are refused."""
     if config.every < 1:
@@ -282,7 +282,7 @@ def compare_footage(artifact: Runner, reference: Runner, config: FootageParityCo
     check_same_model(artifact, reference)
     if config.batch < 1:
         raise InputError(f"batch must be at least 1, got {config.batch}")
-    choice = choose_frames(Path(artifact.path), config)
+    choice = choose_frames(artifact.path, config)
     budget = config.budget or budget_for(artifact.spec.task, artifact.precision)
     judge = _detector if artifact.spec.task == Task.DETECT else _classifier
     det, cls, evidence, block, frames = judge(artifact, reference, choice, config)
