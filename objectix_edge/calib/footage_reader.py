@@ -91,4 +91,5 @@ def calibration_profile(model: Path, plan: FootagePlan, batch: int = 8) -> dict[
         for b in frame_batches(read_frames(Path(plan.source), plan.calib_frames), runner.spec, batch):
             out = run_batch(runner, {name: b.images})
             scores += [to_original(rows, lb, AGREEMENT_CONF)[:, 4] for rows, lb in zip(out, b.letterboxes, strict=True)]
-    return profile(scores).to_dict()
+    span_s = (plan.calib_frames[-1] - plan.calib_frames[0]) / plan.fps if plan.fps > 0 else 0.0
+    return profile(scores, span_s).to_dict()

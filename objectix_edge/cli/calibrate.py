@@ -114,7 +114,8 @@ def calibrate(
                 soft_wrap=True,
             )
         console.print(
-            f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
+            f"calibrated on {len(result.cache.image_ids)} {'images' if footage is None else 'frames'} "
+            f"({result.cache.method.value}); "
             f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}; "
             f"CPU form built for {result.cache.cpu_isa.value}",
             highlight=False,

@@ -43,13 +43,20 @@ class DetectionProfile:
     counts: tuple[float, ...]
     scores: tuple[float, ...]
     frames: int
+    span_s: float = 0.0  # seconds of footage the frames were spread over
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": list(self.counts), "scores": list(self.scores), "frames": self.frames, "conf": AGREEMENT_CONF}
+        return {
+            "counts": list(self.counts),
+            "scores": list(self.scores),
+            "frames": self.frames,
+            "span_s": self.span_s,
+            "conf": AGREEMENT_CONF,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DetectionProfile:
-        return cls(tuple(data["counts"]), tuple(data["scores"]), int(data["frames"]))
+        return cls(tuple(data["counts"]), tuple(data["scores"]), int(data["frames"]), float(data.get("span_s", 0.0)))
 
 
 def _shares(values: Iterable[float], edges: tuple[float, ...]) -> tuple[float, ...]:
@@ -58,12 +65,12 @@ def _shares(values: Iterable[float], edges: tuple[float, ...]) -> tuple[float, .
     return tuple(float(v) for v in (hist / total if total else hist.astype(float)))
 
 
-def profile(scores_per_frame: list[np.ndarray]) -> DetectionProfile:
+def profile(scores_per_frame: list[np.ndarray], span_s: float = 0.0) -> DetectionProfile:
     """The profile of frames given each frame's detection scores (all of them; confident ones are counted)."""
     confident = [s[s >= AGREEMENT_CONF] for s in scores_per_frame]
     counts = _shares((len(s) for s in confident), COUNT_EDGES)
     scores = _shares((float(v) for s in confident for v in s), SCORE_EDGES)
-    return DetectionProfile(counts, scores, len(scores_per_frame))
+    return DetectionProfile(counts, scores, len(scores_per_frame), span_s)
 
 
 def psi(expected: Iterable[float], actual: Iterable[float]) -> float:
@@ -96,9 +103,14 @@ class HealthMonitor:
     """Fed by the output stage, one processed frame at a time (one thread)."""
 
     def __init__(
-        self, source: str, config: HealthConfig = HealthConfig(), notify: Callable[[str], None] | None = None
+        self,
+        source: str,
+        config: HealthConfig = HealthConfig(),
+        notify: Callable[[str], None] | None = None,
+        fps: float = 0.0,
     ) -> None:
-        self.source, self.config = source, config
+        self.source, self.config, self.fps = source, config, fps
+        self._first_seen: float | None = None
         self.notify = notify or (lambda _m: None)
         self.ages = Series()  # the last KEEP ages: bounded on a camera that runs for days
         self._digest: int | None = None
@@ -123,9 +135,18 @@ class HealthMonitor:
         if candidates is not None and self.config.baseline is not None:
             self._scores.append(np.asarray(candidates, np.float64).reshape(-1, 6)[:, 4])
             self._frames += 1
-            if self._frames >= MIN_DRIFT_FRAMES and self._frames % DRIFT_EVERY == 0:
+            if self._comparable(frame) and self._frames % DRIFT_EVERY == 0:
                 record["drift"] = self._drift()
         return record
+
+    def _comparable(self, frame: Frame) -> bool:
+        """Enough footage seen to compare with the calibration profile: its span in seconds (frames / fps
+        on a file or a camera with a known rate, else capture time) and MIN_DRIFT_FRAMES frames."""
+        assert self.config.baseline is not None  # called only with a baseline
+        if self._first_seen is None:
+            self._first_seen = frame.timestamp
+        seen_s = self._frames / self.fps if self.fps > 0 else frame.timestamp - self._first_seen
+        return self._frames >= MIN_DRIFT_FRAMES and seen_s >= self.config.baseline.span_s
 
     def _frozen(self, frame: Frame) -> float:
         # A checksum of every 8th pixel: identical frames give identical sums; cheap at any resolution.
@@ -157,8 +178,8 @@ class HealthMonitor:
         return {"psi_counts": round(self.psi_counts, 4), "psi_scores": round(self.psi_scores, 4)}
 
     def summary(self, decode_errors: int, reconnects: int) -> HealthSummary:
-        if self._frames >= MIN_DRIFT_FRAMES and self.config.baseline is not None:
-            self._drift()  # the final figure (warns only if it had not yet)
+        if self.psi_counts is not None:
+            self._drift()  # the final figure, once the run was comparable (warns only if it had not yet)
         ages = self.ages.summary() if self.ages.count else None
         return HealthSummary(
             frame_age_ms_p50=ages.p50_ms if ages else 0.0,

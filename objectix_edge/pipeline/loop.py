@@ -198,6 +198,7 @@ class Pipeline:
     def run(self) -> RunSummary:
         """Run to the end; raises RunError (with the summary) when the source or a model failed."""
         self.source.open()
+        self.health.fps = self.health.fps or self.source.fps  # known once open: drift spans count footage seconds
         self.cascade.start(live=self.source.live)
         threads = [
             threading.Thread(target=self._capture, name="objx-capture", daemon=True),

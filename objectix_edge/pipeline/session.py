@@ -107,9 +107,8 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             add(WindowSink(f"objx-edge: {source.name}"))
         if config.jsonl is not None:
             add(JsonlSink(config.jsonl))
-        health = HealthMonitor(
-            source.name, HealthConfig(config.frozen_s, calibration_baseline(config.detector)), notify
-        )
+        baseline = calibration_baseline(config.detector)
+        health = HealthMonitor(source.name, HealthConfig(config.frozen_s, baseline), notify, source.fps)
         pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify, shadow=monitor, health=health)
         try:
             summary = pipeline.run()
