@@ -26,6 +26,7 @@ from objectix_edge.eval.stats import (
     bootstrap_weights,
     clopper_pearson,
     percentile_interval,
+    share_interval,
 )
 from objectix_edge.eval.verdict import Evidence, weak_reference
 
@@ -67,8 +68,7 @@ def detector_agreement(
     found, total = agree_eval.gt_matched_50, agree_eval.gt_total
     matched = None  # no confident detection: nothing to match (and ``too_weak`` says so)
     if total.sum() > 0:
-        shares = 100.0 * (weights @ found) / np.maximum(weights @ total, 1e-12)
-        matched = percentile_interval(100.0 * found.sum() / total.sum(), shares[weights @ total > 0])
+        matched = share_interval(found, total, weights)
     too_weak = None
     if len(confident) < MIN_CONFIDENT_DETECTIONS:
         too_weak = (

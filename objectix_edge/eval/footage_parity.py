@@ -38,7 +38,7 @@ from objectix_edge.eval.stats import (
     Interval,
     block_bootstrap_weights,
     block_length,
-    percentile_interval,
+    share_interval,
     with_exact_bounds,
 )
 from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
@@ -237,9 +237,7 @@ def classifier_agreement(owners: np.ndarray, ref_top: np.ndarray, art_top: np.nd
     frames = weights.shape[1]
     count = np.bincount(owners, minlength=frames).astype(float)
     agree = np.bincount(owners, ref_top == art_top, minlength=frames)
-    samples = 100.0 * (weights @ agree) / np.maximum(weights @ count, 1e-12)
-    boot = percentile_interval(100.0 * agree.sum() / count.sum(), samples[weights @ count > 0])
-    return with_exact_bounds(boot, int(agree.sum()), int(count.sum()))
+    return with_exact_bounds(share_interval(agree, count, weights), int(agree.sum()), int(count.sum()))
 
 
 def _classifier(artifact: Runner, reference: Runner, choice: FrameChoice, config: FootageParityConfig) -> tuple:

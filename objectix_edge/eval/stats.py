@@ -89,6 +89,15 @@ def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE)
     return Interval(successes / trials, low, high)
 
 
+def share_interval(hits: np.ndarray, totals: np.ndarray, weights: np.ndarray) -> Interval:
+    """The pooled share (%) Σhits / Σtotals per unit (image or frame) and its bootstrap interval over the
+    rows of ``weights`` (replicates drawing no total at all are left out)."""
+    hits, totals = np.asarray(hits, np.float64), np.asarray(totals, np.float64)
+    drawn = weights @ totals
+    samples = 100.0 * (weights @ hits) / np.maximum(drawn, 1e-12)
+    return percentile_interval(100.0 * hits.sum() / totals.sum(), samples[drawn > 0])
+
+
 def with_exact_bounds(interval: Interval, successes: int, trials: int) -> Interval:
     """A percentage interval widened to include the Clopper–Pearson interval of ``successes``/``trials``:
     when nothing (or everything) changed, a bootstrap has nothing to resample and collapses to a point."""

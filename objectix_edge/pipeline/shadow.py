@@ -29,7 +29,7 @@ from objectix_edge.eval.stats import (
     Interval,
     block_bootstrap_weights,
     block_length,
-    percentile_interval,
+    share_interval,
     with_exact_bounds,
 )
 from objectix_edge.pipeline.classify_worker import BoundedWorker
@@ -203,9 +203,7 @@ class ShadowMonitor:
         if total == 0:
             return ShadowVerdict(UNDECIDED, len(checks), 0, 0, None, self.minimum, block, at_s)
         weights = block_bootstrap_weights(len(checks), block)
-        shares = 100.0 * (weights @ matched) / np.maximum(weights @ confident, 1e-12)
-        boot = percentile_interval(100.0 * found / total, shares[weights @ confident > 0])
-        agreement = with_exact_bounds(boot, found, total)
+        agreement = with_exact_bounds(share_interval(matched, confident, weights), found, total)
         state = UNDECIDED
         if total >= MIN_CONFIDENT_DETECTIONS:
             state = AGREES if agreement.low >= self.minimum else DISAGREES if agreement.high < self.minimum else state
