@@ -1,6 +1,6 @@
 """Per-camera health: how old results are, damaged frames, reconnects, a frozen picture, and drift.
 
-* Frame age: capture → result reaching the outputs (p50/p95), per frame in the JSONL.
+* Frame age: capture → result reaching the outputs (p50/p95); per frame in the JSONL's ``timings_ms.age``.
 * Frozen: the same picture (a checksum of a subsampled frame) for ``frozen_s`` seconds of capture (or
   media) time: a stuck encoder or a camera that stopped sending new frames. Warned once per episode.
 * Drift: the distribution of confident detections per frame and of their scores against the ones the
@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import collections
-import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -126,12 +125,12 @@ class HealthMonitor:
         self.psi_scores: float | None = None
         self.drift_warned = False
 
-    def update(self, frame: Frame, candidates: np.ndarray | None) -> dict[str, Any]:
-        """This frame's health fields (for the JSONL); warns once per frozen episode and once on drift."""
-        age = (time.perf_counter() - frame.captured_at) * 1e3
-        self.ages.append(age)
+    def update(self, frame: Frame, candidates: np.ndarray | None, age_ms: float) -> dict[str, Any]:
+        """This frame's health fields (for the JSONL); warns once per frozen episode and once on drift.
+        ``age_ms``: capture → result, recorded here for the summary."""
+        self.ages.append(age_ms)
         frozen_s = self._frozen(frame)
-        record: dict[str, Any] = {"age_ms": round(age, 3), "frozen_s": round(frozen_s, 3)}
+        record: dict[str, Any] = {"frozen_s": round(frozen_s, 3)}  # the age goes with the timings
         if candidates is not None and self.config.baseline is not None:
             self._scores.append(np.asarray(candidates, np.float64).reshape(-1, 6)[:, 4])
             self._frames += 1

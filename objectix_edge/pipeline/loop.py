@@ -178,7 +178,11 @@ class Pipeline:
             self._shadow_summary = self.shadow.close()
 
     def _output(self, frame: Frame, result: FrameResult) -> None:
-        result = dataclasses.replace(result, health=self.health.update(frame, result.candidates))
+        # Frame age (capture → result) is a timing: it goes into the record's timings_ms, health's fields
+        # (frozen seconds, drift) are a function of the frames alone.
+        result.timings_ms["age"] = (time.perf_counter() - frame.captured_at) * 1e3
+        health = self.health.update(frame, result.candidates, result.timings_ms["age"])
+        result = dataclasses.replace(result, health=health)
         t0 = time.perf_counter()
         overlay = None
         if any(s.needs_overlay for s in self.sinks):

@@ -41,7 +41,10 @@ def test_same_scene_no_drift_other_scene_drifts_once(footage: Footage, calibrate
     assert health.drift_psi_counts is not None and health.drift_psi_scores is not None
     assert max(health.drift_psi_counts, health.drift_psi_scores) < PSI_WARN
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    assert all(r["health"]["age_ms"] >= 0 for r in records) and sum("drift" in r["health"] for r in records) == 3
+    assert (
+        all(r["timings_ms"]["age"] >= 0 and r["health"]["frozen_s"] == 0 for r in records)
+        and sum("drift" in r["health"] for r in records) == 3
+    )
 
     frames, _ = shape_frames(150, seed=3)  # random shapes on random backgrounds, a different "camera"
     other = write_video(tmp_path / "other.avi", frames)
