@@ -137,8 +137,13 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
         footage = uses_footage(config)
         reader = footage_reader(spec, config) if footage else CocoCalibReader(spec, data_cfg)
         hooks.start(len(reader))
+        try:
+            ranges = calibrate(model_path, reader, config.method, hooks.image)
+        finally:
+            if isinstance(reader, FootageCalibReader) and reader.detector is not None:
+                reader.detector.close()  # the ROI classifier's box source is done
         cache = replace(
-            calibrate(model_path, reader, config.method, hooks.image),
+            ranges,
             exclude=config.exclude,
             cpu_isa=build_isa(config.cpu_isa),
             footage=_footage_record(model_path, reader) if isinstance(reader, FootageCalibReader) else None,
