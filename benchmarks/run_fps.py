@@ -176,7 +176,9 @@ def run_once(
     looped, for ``args.realtime_seconds`` of wall time."""
     if realtime is None:
         source = VideoFileSource(video)
-        return Pipeline(source, cascade, [JsonlSink(workdir / "run.jsonl", overwrite=True)], LoopConfig(max_frames=args.frames)).run()
+        return Pipeline(
+            source, cascade, [JsonlSink(workdir / "run.jsonl", overwrite=True)], LoopConfig(max_frames=args.frames)
+        ).run()
     source = VideoFileSource(video, realtime=True, loop=True, pace_fps=realtime)
     pipeline = Pipeline(source, cascade, [JsonlSink(workdir / "run.jsonl", overwrite=True)])
     timer = threading.Timer(args.realtime_seconds, pipeline.request_stop, args=("time",))

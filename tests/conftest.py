@@ -18,7 +18,13 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-pytest_plugins = ["tests.fixtures.data", "tests.fixtures.trained", "tests.fixtures.onnx", "tests.fixtures.calib"]
+pytest_plugins = [
+    "tests.fixtures.data",
+    "tests.fixtures.trained",
+    "tests.fixtures.onnx",
+    "tests.fixtures.calib",
+    "tests.fixtures.footage",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COCO_MINI = Path(os.environ.get("OBJX_COCO_MINI", REPO_ROOT.parent / "shared" / "data" / "coco-mini"))

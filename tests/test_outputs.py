@@ -21,7 +21,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {"folder": folder, "image": folder / "a.jpg", "model": model}
 
 
-def test_symlinks_hard_links_and_files_inside_an_input_folder_are_refused(files: dict[str, Path], tmp_path: Path) -> None:
+def test_symlinks_hard_links_and_files_inside_an_input_folder_are_refused(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
     link = tmp_path / "link.onnx"
     link.symlink_to(files["model"])
     hard = tmp_path / "hard.onnx"

@@ -29,7 +29,9 @@ def test_silencing_a_module_does_not_swallow_other_threads_output(capsys: pytest
     assert "creating index" in capsys.readouterr().out  # restored once the block ends
 
 
-def test_ort_quantization_warnings_are_filtered_without_changing_the_root_level(caplog: pytest.LogCaptureFixture) -> None:
+def test_ort_quantization_warnings_are_filtered_without_changing_the_root_level(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     level = logging.getLogger().level
     quiet_root_warnings_from("onnxruntime/quantization/")
     root = logging.getLogger()

@@ -58,6 +58,7 @@ def parity_record(report: ParityReport, artifact: str, backend: str) -> dict[str
         "limit_points": report.judgement.limit,
         "verdict": report.verdict.value,
         "images_needed": report.judgement.images_needed,
+        "unit": report.judgement.unit,  # what images / images_needed count: images, or frames of footage
         "message": report.message,
     }
 

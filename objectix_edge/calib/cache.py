@@ -41,6 +41,9 @@ class CalibCache:
     onnxruntime_version: str = ""
     exclude: tuple[str, ...] = ()  # nodes kept FP32 (--exclude and --max-drop picks): --from-cache reuses them
     cpu_isa: CpuIsa = CpuIsa.UNKNOWN  # the class the CPU form is built for (--cpu-isa)
+    # Calibrated on footage (no labels): the video's sha256, the sampled frame indices (= image_ids) and
+    # the held-out stretch that parity judges on (data/footage.py FootagePlan.to_dict); None for COCO.
+    footage: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class CalibCache:
             "onnxruntime_version": self.onnxruntime_version,
             "exclude": list(self.exclude),
             "cpu_isa": self.cpu_isa.value,
+            **({"footage": self.footage} if self.footage is not None else {}),
             "ranges": {name: {"min": lo, "max": hi} for name, (lo, hi) in sorted(self.ranges.items())},
         }
 
@@ -65,6 +69,19 @@ class CalibCache:
                 f"{cache_path}: stale calibration cache, made for another model (sha256 {self.model_sha256[:12]}…, "
                 f"{model_path} is {actual[:12]}…); re-calibrate with --data instead of --from-cache"
             )
+
+
+ARTIFACT_SUFFIXES = (".int8cpu.onnx", ".int8.onnx", ".fp16.onnx", ".onnx")
+
+
+def cache_beside(artifact: Path) -> Path | None:
+    """``model.calib.json`` beside any file made from ``model.onnx`` (FP32, FP16 or either INT8 form)."""
+    name = Path(artifact).name
+    for suffix in ARTIFACT_SUFFIXES:
+        if name.endswith(suffix):
+            cache = Path(artifact).with_name(name[: -len(suffix)] + ".calib.json")
+            return cache if cache.is_file() else None
+    return None
 
 
 def save_cache(cache: CalibCache, path: Path) -> Path:
@@ -90,6 +107,7 @@ def load_cache(path: Path) -> CalibCache:
             onnxruntime_version=str(data.get("onnxruntime_version", "")),
             exclude=tuple(str(n) for n in data.get("exclude", [])),
             cpu_isa=CpuIsa(data.get("cpu_isa", CpuIsa.UNKNOWN.value)),
+            footage=data.get("footage"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(

@@ -8,15 +8,18 @@ from pathlib import Path
 
 from objectix_edge.calib.cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
+from objectix_edge.calib.footage_reader import FootageCalibReader, calibration_profile
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
 from objectix_edge.cpu_isa import CpuIsa, build_isa
-from objectix_edge.enums import CalibMethod, Precision
+from objectix_edge.data.footage import DEFAULT_HOLDOUT, plan_footage
+from objectix_edge.enums import CalibMethod, Precision, Task
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.verdict import Verdict
 from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class Int8Config:
     holdout_ids: frozenset[int | str] = frozenset()  # image ids calibration must not use (besides --val-data's)
     # The CPU ISA class the CPU form is built for; None: this machine's, or the one --from-cache recorded.
     cpu_isa: CpuIsa | None = None
+    # Footage (a video file, or a frame folder without --ann): frames sampled evenly, the end held out.
+    every: int | None = None  # every N-th frame (at most num_images of them); None: num_images evenly
+    holdout: float = DEFAULT_HOLDOUT
+    detector: Path | None = None  # an ROI classifier calibrates on this detector's boxes over the frames
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,32 @@ def _validate(config: Int8Config) -> None:
         raise InputError(f"--num-images must be at least 1, got {config.num_images}")
     if config.max_drop is not None and (config.val_data is None or config.val_ann is None):
         raise InputError("--max-drop measures accuracy on held-out images: pass --val-data and --val-ann too")
+
+
+def uses_footage(config: Int8Config) -> bool:
+    """Calibrate on footage: ``--data`` is a video file, or a folder of frames without ``--ann``."""
+    return config.data is not None and (Path(config.data).is_file() or config.ann is None)
+
+
+def footage_reader(spec: ModelSpec, config: Int8Config) -> FootageCalibReader:
+    """The plan's frames (the end held out), with an ROI classifier's boxes from ``config.detector``."""
+    from objectix_edge.runtime.open import open_runner
+
+    plan = plan_footage(config.data, config.num_images, config.every, config.holdout)  # type: ignore[arg-type]
+    detector = open_runner(config.detector) if config.detector is not None else None
+    if detector is not None and detector.spec.task != Task.DETECT:
+        raise InputError(
+            f"{config.detector}: --detector must be a detector, this is a {detector.spec.task.value} model"
+        )
+    return FootageCalibReader(spec, plan, config.batch_size, detector=detector)
+
+
+def _footage_record(model_path: Path, reader: FootageCalibReader) -> dict[str, object]:
+    """The plan (sha256, frames, split) and, for a detector, its detections' profile on those frames."""
+    record: dict[str, object] = reader.plan.to_dict()
+    if reader.spec.task == Task.DETECT:
+        record["baseline"] = calibration_profile(model_path, reader.plan)
+    return record
 
 
 def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks()) -> Int8Result:
@@ -101,12 +134,19 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
             batch_size=config.batch_size,
             exclude_ids=frozenset(val_ids) | config.holdout_ids,
         )
-        reader = CocoCalibReader(spec, data_cfg)
+        footage = uses_footage(config)
+        reader = footage_reader(spec, config) if footage else CocoCalibReader(spec, data_cfg)
         hooks.start(len(reader))
+        try:
+            ranges = calibrate(model_path, reader, config.method, hooks.image)
+        finally:
+            if isinstance(reader, FootageCalibReader) and reader.detector is not None:
+                reader.detector.close()  # the ROI classifier's box source is done
         cache = replace(
-            calibrate(model_path, reader, config.method, hooks.image),
+            ranges,
             exclude=config.exclude,
             cpu_isa=build_isa(config.cpu_isa),
+            footage=_footage_record(model_path, reader) if isinstance(reader, FootageCalibReader) else None,
         )
     budget: BudgetResult | None = None
     if evaluator is not None and config.max_drop is not None:  # evaluator is made only for --max-drop

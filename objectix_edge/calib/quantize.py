@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 
 from objectix_edge.calib.cache import CalibCache, sha256_file
-from objectix_edge.calib.reader import CocoCalibReader, OrtCalibrationReader
+from objectix_edge.calib.reader import CalibReader, OrtCalibrationReader
 from objectix_edge.cpu_isa import CpuIsa
 from objectix_edge.enums import CalibMethod, Int8Form
 from objectix_edge.errors import InputError
@@ -134,7 +134,7 @@ def _shapes(batch: dict[str, np.ndarray]) -> tuple[tuple[int, ...], ...]:
 
 def calibrate(
     model_path: Path,
-    reader: CocoCalibReader,
+    reader: CalibReader,
     method: CalibMethod,
     on_image: Callable[[], None] | None = None,
 ) -> CalibCache:
@@ -163,7 +163,7 @@ def calibrate(
         model_name=reader.spec.name,
         method=method,
         image_ids=tuple(reader.image_ids),
-        seed=reader.config.seed,
+        seed=reader.seed,
         ranges=ranges,
         onnxruntime_version=onnxruntime.__version__,
     )

@@ -9,10 +9,10 @@ and validation can avoid them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -120,17 +120,61 @@ def select_images(
     return [pool[i] for i in order[: max(1, num)]]
 
 
-def image_feeds(image: CalibImage, spec: ModelSpec, rois_per_image: int) -> list[dict[str, np.ndarray]]:
-    """One image → its preprocessed samples (one for a detector, one per ROI for the classifier)."""
-    bgr = read_image(image.path)
-    if spec.task == Task.DETECT:
+def frame_feeds(
+    bgr: np.ndarray, spec: ModelSpec, boxes: Sequence[Sequence[float]] | None, rois_per_image: int
+) -> list[dict[str, np.ndarray]]:
+    """One decoded image → its preprocessed samples: one for a detector (and for a whole-image classifier
+    given ``boxes=None``), one per ROI (the first ``rois_per_image`` of ``boxes``) for a classifier."""
+    if spec.task == Task.DETECT or (spec.task == Task.CLASSIFY and boxes is None):
         tensor, _ = preprocess_detector(bgr, spec)
         return [{spec.input_names[0]: tensor}]
     samples = []
-    for box in image.boxes[:rois_per_image]:
+    for box in (boxes or ())[:rois_per_image]:
         crop, mask = crop_roi(bgr, box, spec)
-        samples.append({spec.input_names[0]: crop, spec.input_names[1]: mask})
+        # A whole-image classifier (one input) takes the crop alone.
+        samples.append(dict(zip(spec.input_names, (crop, mask), strict=False)))
     return samples
+
+
+def image_feeds(image: CalibImage, spec: ModelSpec, rois_per_image: int) -> list[dict[str, np.ndarray]]:
+    """One image → its preprocessed samples (one for a detector, one per ROI for the classifier)."""
+    return frame_feeds(read_image(image.path), spec, image.boxes, rois_per_image)
+
+
+def batch_samples(
+    per_image: Iterable[list[dict[str, np.ndarray]]], batch_size: int, on_image: Callable[[], None] | None = None
+) -> Iterator[dict[str, np.ndarray]]:
+    """Each image's samples → ``batch_size`` batches in order (an any-size model, ObjectiX: one input size
+    a batch); ``on_image`` is called once per image."""
+    pending: list[dict[str, np.ndarray]] = []
+    for feeds in per_image:
+        if pending and feeds and _shapes(feeds[0]) != _shapes(pending[0]):
+            yield _stack(pending)
+            pending = []
+        pending.extend(feeds)
+        if on_image is not None:
+            on_image()
+        while len(pending) >= batch_size:
+            yield _stack(pending[:batch_size])
+            pending = pending[batch_size:]
+    if pending:
+        yield _stack(pending)
+
+
+class CalibReader(Protocol):
+    """What calibration needs from a reader (COCO images or footage): the spec, the ids it used, batches."""
+
+    spec: ModelSpec
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def image_ids(self) -> Sequence[int | str]: ...
+
+    def __len__(self) -> int: ...
+
+    def iter_batches(self, on_image: Callable[[], None] | None = None) -> Iterator[dict[str, np.ndarray]]: ...
 
 
 class CocoCalibReader:
@@ -146,6 +190,10 @@ class CocoCalibReader:
         self.images = select_images(candidates, config.num_images, config.seed, config.exclude_ids)
 
     @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
     def image_ids(self) -> list[int | str]:
         return [im.image_id for im in self.images]
 
@@ -154,20 +202,8 @@ class CocoCalibReader:
         return len(self.images)
 
     def iter_batches(self, on_image: Callable[[], None] | None = None) -> Iterator[dict[str, np.ndarray]]:
-        pending: list[dict[str, np.ndarray]] = []
-        for image in self.images:
-            feeds = image_feeds(image, self.spec, self.config.rois_per_image)
-            if pending and feeds and _shapes(feeds[0]) != _shapes(pending[0]):
-                yield _stack(pending)  # an any-size model (ObjectiX): one batch holds one image size
-                pending = []
-            pending.extend(feeds)
-            if on_image is not None:
-                on_image()
-            while len(pending) >= self.config.batch_size:
-                yield _stack(pending[: self.config.batch_size])
-                pending = pending[self.config.batch_size :]
-        if pending:
-            yield _stack(pending)
+        per_image = (image_feeds(image, self.spec, self.config.rois_per_image) for image in self.images)
+        return batch_samples(per_image, self.config.batch_size, on_image)
 
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         return self.iter_batches()

@@ -56,7 +56,7 @@ class Candidate:
 
     @property
     def worst_drop_bound(self) -> float:
-        return max(e.drop.high for e in self.evidence.values())
+        return max(e.labelled_drop.high for e in self.evidence.values())
 
     def undecidable(self, budget: Budget) -> bool:
         """No choice of layers can decide it: the original is too weak, or nothing is lost any more (every
@@ -143,7 +143,7 @@ def _nothing_lost(evidence: Evidence, budget: Budget) -> bool:
     gates = [(evidence.agreement, budget.min_agreement), (evidence.matched, budget.min_matched)]
     if any(i is not None and m is not None and i.value < m for i, m in gates):
         return False
-    return evidence.drop.value <= 0.0
+    return evidence.labelled_drop.value <= 0.0
 
 
 def _better(a: Candidate, b: Candidate) -> Candidate:
@@ -199,6 +199,6 @@ def fit_budget(
 
 def _fmt(candidate: Candidate) -> str:
     return ", ".join(
-        f"{form} {candidate.metrics[form]:.2f} (drop ≤ {candidate.evidence[form].drop.high:.2f}, {j.verdict.value})"
+        f"{form} {candidate.metrics[form]:.2f} (drop ≤ {candidate.evidence[form].labelled_drop.high:.2f}, {j.verdict.value})"
         for form, j in candidate.judgements.items()
     )

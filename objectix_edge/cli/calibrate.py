@@ -22,9 +22,20 @@ def calibrate(
     int8: bool = typer.Option(
         False, "--int8", help="Write MODEL.calib.json, MODEL.int8.onnx (TensorRT) and MODEL.int8cpu.onnx (ORT CPU)."
     ),
-    data: Path | None = typer.Option(None, "--data", help="COCO image folder to calibrate on."),
+    data: Path | None = typer.Option(
+        None, "--data", help="COCO image folder (with --ann), or your own footage: a video file or a frame folder."
+    ),
     ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON (needed for the ROI classifier's boxes)."),
-    num_images: int = typer.Option(512, "--num-images", help="Calibration images, chosen with --seed."),
+    num_images: int = typer.Option(
+        512, "--num-images", help="Calibration images (COCO: chosen with --seed; footage: frames spread evenly)."
+    ),
+    every: int | None = typer.Option(None, "--every", help="Footage: every N-th frame (at most --num-images)."),
+    holdout: float = typer.Option(
+        0.25, "--holdout", help="Footage: share at its end kept for parity, never calibrated on."
+    ),
+    detector: Path | None = typer.Option(
+        None, "--detector", help="Footage, ROI classifier: calibrate on this detector's boxes over the frames."
+    ),
     method: CalibMethod = typer.Option(CalibMethod.ENTROPY, "--method", help="Range estimator."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help="ONNX node name to keep FP32 (repeatable)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the calibration image choice."),
@@ -51,6 +62,8 @@ def calibrate(
     """Make reduced-precision ONNX files: --fp16, and/or --int8 calibrated on COCO images (or --from-cache).
 
     Example: objx-edge calibrate model.onnx --int8 --data coco/images --ann coco/instances.json --num-images 512
+
+    On your own footage (no labels): objx-edge calibrate det.onnx --int8 --data street.mp4 --every 10
     """
     from objectix_edge.calib.int8 import Int8Config
     from objectix_edge.cpu_isa import isa_option
@@ -81,14 +94,28 @@ def calibrate(
             val_data=val_data,
             val_ann=val_ann,
             cpu_isa=isa_option(cpu_isa),
+            every=every,
+            holdout=holdout,
+            detector=detector,
         )
         result = run_with_progress(model, config)
         budget = result.budget
         if budget is not None:
             _print_budget(budget)
         written += [("calibration cache", result.cache_path)] + [(k, p) for k, p in result.files.items()]
+        footage = result.cache.footage
+        if footage is not None:
+            start, stop = footage["holdout"]
+            console.print(
+                f"footage {footage['source']} (sha256 {footage['sha256'][:12]}…, {footage['frames']} frames): "
+                f"calibrated on {len(result.cache.image_ids)} frames before {start}; frames {start}–{stop - 1} "
+                "held out for parity",
+                highlight=False,
+                soft_wrap=True,
+            )
         console.print(
-            f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
+            f"calibrated on {len(result.cache.image_ids)} {'images' if footage is None else 'frames'} "
+            f"({result.cache.method.value}); "
             f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}; "
             f"CPU form built for {result.cache.cpu_isa.value}",
             highlight=False,

@@ -59,8 +59,14 @@ def finish(ctx: DeployContext) -> None:
 
 def deploy(
     checkpoint: Path = typer.Argument(..., help="The trained checkpoint (.pt from objx-edge train)."),
-    data: Path = typer.Option(..., "--data", help="COCO image folder: calibration and held-out images."),
-    ann: Path = typer.Option(..., "--ann", help="COCO instances JSON of --data."),
+    data: Path | None = typer.Option(None, "--data", help="COCO image folder: calibration and held-out images."),
+    ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON of --data."),
+    video: Path | None = typer.Option(
+        None, "--video", help="Your own footage instead (video or frame folder, no labels): agreement only."
+    ),
+    detector: Path | None = typer.Option(
+        None, "--detector", help="With --video, for an ROI classifier: the detector whose boxes it classifies."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for the artifacts and report.md / report.json."),
     max_drop: float | None = typer.Option(
         None, "--max-drop", help="INT8 accuracy budget in points: keep sensitive layers FP32 to stay within it."
@@ -82,6 +88,8 @@ def deploy(
     """Export, convert to FP16, calibrate INT8, build TensorRT engines (when present), check parity, benchmark, report.
 
     Example: objx-edge deploy runs/det/best.pt --data coco/images --ann coco/instances.json --out deploy/ --max-drop 1.0
+
+    On your own footage (no labels): objx-edge deploy det.pt --video street.mp4 --out deploy/
     """
     from objectix_edge.cli.bench import parse_batches
     from objectix_edge.cpu_isa import isa_option
@@ -103,5 +111,7 @@ def deploy(
         threads=threads,
         seed=seed,
         cpu_isa=isa_option(cpu_isa),
+        video=video,
+        detector=detector,
     )
     finish(run_deploy(config, console_hooks()))

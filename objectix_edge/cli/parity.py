@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from objectix_edge.cli.console import console, print_error
+from objectix_edge.errors import InputError
 
 
 def _fmt(value: object) -> str:
@@ -21,8 +22,18 @@ def _fmt(value: object) -> str:
 def parity(
     artifact: Path = typer.Argument(..., help="Artifact to check: .onnx (any precision), .engine or .pt."),
     reference: Path = typer.Option(..., "--reference", "-r", help="PyTorch checkpoint the artifact came from."),
-    data: Path = typer.Option(..., "--data", help="Folder of COCO images."),
-    ann: Path = typer.Option(..., "--ann", help="COCO instances JSON for those images."),
+    data: Path | None = typer.Option(None, "--data", help="Folder of COCO images (with --ann)."),
+    ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON for those images."),
+    video: Path | None = typer.Option(None, "--video", help="Your own footage, no labels: judge agreement only."),
+    images: Path | None = typer.Option(None, "--images", help="A folder of frames, no labels: agreement only."),
+    frames: str | None = typer.Option(
+        None, "--frames", help="Footage: START:STOP frames to judge (default: the stretch calibration held out)."
+    ),
+    every: int = typer.Option(1, "--every", help="Footage: judge every N-th frame."),
+    max_frames: int = typer.Option(300, "--max-frames", help="Footage: at most this many frames, spread evenly."),
+    detector: Path | None = typer.Option(
+        None, "--detector", help="Footage, classifier: classify this detector's boxes on the frames."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the report as JSON here."),
     max_images: int = typer.Option(
         50, "--max-images", help="Compare on the first N annotated images (by id), every ROI of each."
@@ -38,20 +49,42 @@ def parity(
     task metric's drop with its 95% interval (MLPerf's limits: FP16 keeps 99.7%, INT8 99% of the metric).
 
     Example: objx-edge parity det.onnx --reference det.pt --data coco/val2017 --ann coco/instances_val2017.json
+
+    On your own footage (no labels, agreement only): objx-edge parity det.int8cpu.onnx -r det.pt --video street.mp4
     """
-    from objectix_edge.eval.parity import ParityConfig, run_parity
     from objectix_edge.eval.verdict import Verdict
     from objectix_edge.fileio import write_json_atomic
     from objectix_edge.outputs import check_outputs
 
-    check_outputs({"--json": json_out}, {"artifact": artifact, "--reference": reference, "--data": data, "--ann": ann})
-    report = run_parity(
-        artifact,
-        reference,
-        ParityConfig(images_dir=data, ann_file=ann, max_images=max_images, batch=batch, device=device),
+    check_outputs(
+        {"--json": json_out},
+        {
+            "artifact": artifact,
+            "--reference": reference,
+            "--data": data,
+            "--ann": ann,
+            "--video": video,
+            "--images": images,
+        },
     )
+    footage = video if video is not None else images if ann is None else None
+    if footage is not None:
+        from objectix_edge.eval.footage_parity import FootageParityConfig, frame_range, run_footage_parity
+
+        config = FootageParityConfig(footage, frame_range(frames), every, max_frames, batch, device, detector=detector)
+        report = run_footage_parity(artifact, reference, config)
+    else:
+        from objectix_edge.eval.parity import ParityConfig, run_parity
+
+        if data is None or ann is None:
+            raise InputError(
+                "say what to judge on: --data COCO_IMAGES --ann JSON, or your footage: --video F / --images DIR"
+            )
+        config_ = ParityConfig(images_dir=data, ann_file=ann, max_images=max_images, batch=batch, device=device)
+        report = run_parity(artifact, reference, config_)
+    unit = report.judgement.unit
     table = Table(
-        title=f"parity: {artifact.name} vs {reference.name} ({report.precision.value}, {report.images} images)"
+        title=f"parity: {artifact.name} vs {reference.name} ({report.precision.value}, {report.images} {unit})"
     )
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -63,13 +96,18 @@ def parity(
         else:
             table.add_row(key, _fmt(value))
     ev = report.evidence
-    for name, interval, unit in (
+    for name, interval, suffix in (
         ("drop", ev.drop, " pt"),
         ("agreement", ev.agreement, " pt"),
         ("matched", ev.matched, " %"),
     ):
         if interval is not None:
-            table.add_row(f"{name} [95% interval]", interval.describe(unit))
+            table.add_row(f"{name} [95% interval]", interval.describe(suffix))
+    if report.footage is not None:
+        judged = report.footage["frames_judged"]
+        table.add_row("frames judged", f"{len(judged)} ({judged[0]}–{judged[-1]}, {report.footage['chosen_by']})")
+        table.add_row("resampling", f"blocks of {report.footage['block_length']} consecutive frames")
+        table.add_row("drop", "not judged (no labels)")
     if report.judgement.limit is not None:
         table.add_row("drop limit", f"{report.judgement.limit:.3g} pt")
     console.print(table)

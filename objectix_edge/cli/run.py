@@ -162,6 +162,13 @@ def run(
         "--overwrite",
         help="Replace a previous run's --jsonl file, --save video or image folder (else refused; segments continue).",
     ),
+    shadow: Path | None = typer.Option(
+        None, "--shadow", help="Original detector (.pt or any artifact) re-checking the deployed one on its own thread."
+    ),
+    shadow_every: int = typer.Option(10, "--shadow-every", help="Check every K-th processed frame with --shadow."),
+    frozen_seconds: float = typer.Option(
+        10.0, "--frozen-seconds", help="Warn when the picture has not changed for this many seconds."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     threads: str | None = typer.Option(
         None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
@@ -201,6 +208,9 @@ def run(
         classifier_threads=cls_threads,
         segment_s=segment_seconds,
         overwrite=overwrite,
+        shadow=shadow,
+        shadow_every=shadow_every,
+        frozen_s=frozen_seconds,
     )
     try:
         summary = run_pipeline(source, config, notify=notify)
@@ -219,6 +229,36 @@ def report(summary: RunSummary) -> None:
     line = classifier_line(summary)
     if line is not None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if summary.health is not None:
+        from objectix_edge.pipeline.health import MIN_DRIFT_FRAMES
+
+        h = summary.health
+        drift = (
+            f"drift not judged (needs the calibration cache of footage beside the detector and ≥ {MIN_DRIFT_FRAMES} frames)"
+            if h.drift_psi_counts is None or h.drift_psi_scores is None
+            else f"drift PSI counts {h.drift_psi_counts:.3f} scores {h.drift_psi_scores:.3f}"
+            + (" (warned: > 0.25)" if h.drift_warned else "")
+        )
+        console.print(
+            f"health: frame age p50 {h.frame_age_ms_p50:.1f} ms p95 {h.frame_age_ms_p95:.1f} ms · decode errors "
+            f"{h.decode_errors} · reconnects {h.reconnects} · frozen episodes {h.frozen_episodes} (longest "
+            f"{h.longest_frozen_s:.1f} s) · {drift}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.shadow is not None:
+        sh = summary.shadow
+        console.print(
+            f"shadow {sh.shadow} every {sh.every} frames: {sh.submitted} submitted · checked {sh.checked} · "
+            f"queue drops {sh.dropped} · unfinished {sh.unfinished} · latency p50 {sh.latency_ms_p50:.1f} ms "
+            f"p95 {sh.latency_ms_p95:.1f} ms",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        style = {"agrees": "green", "disagrees": "bold red"}.get(sh.verdict.state, "yellow")
+        console.print(sh.verdict.describe(), style=style, markup=False, highlight=False, soft_wrap=True)
     for warning in summary.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     for path in summary.outputs:

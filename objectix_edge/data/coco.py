@@ -92,7 +92,11 @@ class CocoSource:
                     log.warning(
                         "%s: its EXIF orientation turns it to %dx%d, but %s gives %dx%d; read unrotated, as its "
                         "boxes are (every image like it is read the same way)",
-                        path, image.shape[1], image.shape[0], self.ann_file.name, *want,
+                        path,
+                        image.shape[1],
+                        image.shape[0],
+                        self.ann_file.name,
+                        *want,
                     )
                 return unrotated
         raise InputError(

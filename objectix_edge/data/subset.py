@@ -113,7 +113,9 @@ def subset_coco(
     out_ann = out_dir / "annotations" / "instances.json"
     # Every name is checked before the first copy: data never writes outside OUT, nor over its inputs.
     targets = [inside(out_images, str(img["file_name"]), ann_file) for img in chosen]
-    check_outputs({"OUT": out_ann, **{f"OUT image {t.name}": t for t in targets}}, {"ANN": ann_file, "IMAGES": images_dir})
+    check_outputs(
+        {"OUT": out_ann, **{f"OUT image {t.name}": t for t in targets}}, {"ANN": ann_file, "IMAGES": images_dir}
+    )
     for src, target in zip(sources, targets, strict=True):
         with atomic_path(target) as tmp:
             shutil.copyfile(src, tmp)

@@ -20,8 +20,8 @@ class DeployConfig:
     """
 
     checkpoint: Path
-    data: Path
-    ann: Path
+    data: Path | None
+    ann: Path | None
     out: Path
     max_drop: float | None = None
     calib_images: int = 32
@@ -33,13 +33,24 @@ class DeployConfig:
     threads: int | None = None
     seed: int = 0
     cpu_isa: CpuIsa | None = None  # the CPU ISA class of the int8cpu file (None: this machine's)
+    # Your own footage instead of a labelled set: calibrate on its frames, judge agreement on its held-out end.
+    video: Path | None = None
+    detector: Path | None = None  # footage + ROI classifier: the detector whose boxes it classifies
 
     def validate(self) -> None:
         if not self.checkpoint.is_file():
             raise InputError(f"{self.checkpoint}: checkpoint not found; train one with objx-edge train")
-        if not self.data.is_dir():
+        if self.video is not None:
+            if not (self.video.is_file() or self.video.is_dir()):
+                raise InputError(f"{self.video}: footage not found; give a video file or a frame folder with --video")
+            if self.max_drop is not None:
+                raise InputError(
+                    "--max-drop bounds the metric's drop, which needs labels; on --video footage deploy judges "
+                    "agreement only: drop --max-drop or pass --data and --ann"
+                )
+        elif self.data is None or not self.data.is_dir():
             raise InputError(f"{self.data}: image folder not found; give the COCO images folder with --data")
-        if not self.ann.is_file():
+        elif self.ann is None or not self.ann.is_file():
             raise InputError(f"{self.ann}: annotations JSON not found; give the COCO instances JSON with --ann")
         if self.out.exists() and not self.out.is_dir():
             raise InputError(f"{self.out}: exists and is not a folder; choose another --out")

@@ -50,6 +50,7 @@ def build_record(ctx: DeployContext) -> dict[str, Any]:
             "checkpoint": str(cfg.checkpoint),
             "data": str(cfg.data),
             "ann": str(cfg.ann),
+            "video": None if cfg.video is None else str(cfg.video),
             "out": str(cfg.out),
             "max_drop": cfg.max_drop,
             "calib_images": cfg.calib_images,
@@ -122,6 +123,13 @@ def _calibration_section(record: dict[str, Any]) -> list[str]:
         "",
         f"- {cal['images']} calibration images (`splits/calib.json`), {cal['method']} ranges, cache `{cal['cache']}`",
     ]
+    if "footage" in cal:
+        fo = cal["footage"]
+        lines[-1] = (
+            f"- {cal['images']} frames of `{fo['source']}` (sha256 {fo['sha256'][:12]}…, {fo['frames']} frames), "
+            f"{cal['method']} ranges, cache `{cal['cache']}`; frames {fo['holdout'][0]}–{fo['holdout'][1] - 1} held "
+            "out for parity"
+        )
     if "max_drop_points" in cal:
         forms = ", ".join(f"{form} {fmt(value)}" for form, value in cal["int8_metric_points"].items())
         lines.append(
@@ -171,7 +179,8 @@ def _parity_section(record: dict[str, Any]) -> list[str]:
             fmt(p["limit_points"]),
             _interval(p["agreement"], p["agreement_low"], p["agreement_high"]),
             fmt(p["max_abs_diff"], 6),
-            p["verdict"] + (f" (≈{p['images_needed']} images would decide)" if p["images_needed"] else ""),
+            p["verdict"]
+            + (f" (≈{p['images_needed']} {p.get('unit', 'images')} would decide)" if p["images_needed"] else ""),
         ]
         for p in record["parity"]
     ]
@@ -183,6 +192,15 @@ def _parity_section(record: dict[str, Any]) -> list[str]:
         "the drop's upper bound is within the limit (FP16 keeps 99.7%, INT8 99% of the original's metric) and "
         "agreement's lower bound meets its minimum; FAIL: a bound on the wrong side; else INCONCLUSIVE."
     )
+    if any(p.get("unit") == "frames" for p in record["parity"]):
+        note = (
+            "Judged on your footage, without labels, on the frames the calibration held out (its end): the metric's "
+            "drop is not judged (no labels), only agreement with the original's own outputs (detector: agreement "
+            "mAP against its detections with score ≥ 0.3 and the share of them matched; classifier: top-1 agreement "
+            "on a detector's boxes). Intervals are two-sided 95% from a block bootstrap over consecutive frames "
+            "(neighbouring frames are not independent), widened to Clopper–Pearson for shares. PASS: every "
+            "agreement lower bound meets its minimum; FAIL: an upper bound under it; else INCONCLUSIVE."
+        )
     return ["## Parity against the PyTorch original", "", note, ""] + _table(header, rows)
 
 

@@ -6,11 +6,16 @@ in the output folder, as ``objx-edge calibrate`` and ``build-engine`` would name
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from objectix_edge.deploy.context import DeployContext, StepOutcome, StepStatus
 from objectix_edge.deploy.runner import Step
 from objectix_edge.errors import ObjxError
+
+if TYPE_CHECKING:
+    from objectix_edge.eval.parity_report import ParityReport
 
 ONNX_NAME = "model.onnx"
 # Artifact kinds in the order parity and bench visit them.
@@ -26,6 +31,13 @@ def step_split(ctx: DeployContext) -> StepOutcome:
     from objectix_edge.deploy.splits import split_coco
 
     cfg = ctx.config
+    if cfg.video is not None:  # footage: the INT8 step samples the frames and holds out the end (FootagePlan)
+        return StepOutcome(
+            StepStatus.OK,
+            f"footage {cfg.video.name}: {cfg.calib_images} calibration frames from its first part, its end held "
+            "out for parity (no labels: agreement only)",
+        )
+    assert cfg.ann is not None  # DeployConfig.validate: labelled runs have --ann
     ctx.split = split_coco(cfg.ann, ctx.out / "splits", cfg.calib_images, cfg.seed)
     s = ctx.split
     return StepOutcome(
@@ -54,19 +66,24 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
     from objectix_edge.calib.int8 import Int8Config, Int8Hooks, run_int8
 
     cfg, split = ctx.config, ctx.split
-    assert split is not None  # the split step ran: it stops the chain when it fails
     budgeted = cfg.max_drop is not None
-    config = Int8Config(
-        data=cfg.data,
-        ann=split.calib_ann,
-        num_images=split.calib_images,
-        seed=cfg.seed,
-        out_dir=ctx.out,
-        max_drop=cfg.max_drop,
-        val_data=cfg.data if budgeted else None,
-        val_ann=split.holdout_ann if budgeted else None,
-        cpu_isa=cfg.cpu_isa,
-    )
+    if cfg.video is not None:
+        config = Int8Config(
+            data=cfg.video, num_images=cfg.calib_images, out_dir=ctx.out, cpu_isa=cfg.cpu_isa, detector=cfg.detector
+        )
+    else:
+        assert split is not None  # the split step ran: it stops the chain when it fails
+        config = Int8Config(
+            data=cfg.data,
+            ann=split.calib_ann,
+            num_images=split.calib_images,
+            seed=cfg.seed,
+            out_dir=ctx.out,
+            max_drop=cfg.max_drop,
+            val_data=cfg.data if budgeted else None,
+            val_ann=split.holdout_ann if budgeted else None,
+            cpu_isa=cfg.cpu_isa,
+        )
     result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
     ctx.calibration = {
         "method": result.cache.method.value,
@@ -75,8 +92,11 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
         "fp32_layers": list(result.cache.exclude),
         "cpu_isa": result.cache.cpu_isa.value,
     }
+    if result.cache.footage is not None:
+        ctx.calibration["footage"] = result.cache.footage
+    unit = "images" if result.cache.footage is None else f"frames of {Path(result.cache.footage['source']).name}"
     message = (
-        f"calibrated on {len(result.cache.image_ids)} images ({result.cache.method.value}); "
+        f"calibrated on {len(result.cache.image_ids)} {unit} ({result.cache.method.value}); "
         f"CPU form built for {result.cache.cpu_isa.value}"
     )
     if result.budget is not None:
@@ -125,28 +145,42 @@ def _artifacts_to_check(ctx: DeployContext) -> list[tuple[str, Path]]:
     return [(k, ctx.artifacts[k]) for k in ONNX_KINDS + ENGINE_KINDS if k in ctx.artifacts]
 
 
-def step_parity(ctx: DeployContext) -> StepOutcome:
-    """Every artifact against the checkpoint on the held-out images: a FAIL fails the step; an INCONCLUSIVE
-    artifact is named (in the step, the report and the command's last line) but does not."""
-    from objectix_edge.bench.accuracy import parity_record
-    from objectix_edge.eval.parity import ParityConfig, run_parity
-    from objectix_edge.eval.verdict import Verdict
-    from objectix_edge.runtime.open import backend_for
-
+def _parity_judge(ctx: DeployContext) -> Callable[[Path], ParityReport]:
+    """Parity of one artifact against the checkpoint: on the held-out images, or on the footage's held-out end."""
     cfg, split = ctx.config, ctx.split
-    assert split is not None  # the split step ran: it stops the chain when it fails
-    parity_cfg = ParityConfig(
+    if cfg.video is not None:
+        from objectix_edge.eval.footage_parity import FootageParityConfig, run_footage_parity
+
+        footage = FootageParityConfig(
+            cfg.video, max_frames=cfg.parity_images, device=cfg.device, threads=cfg.threads, detector=cfg.detector
+        )
+        return lambda path: run_footage_parity(path, cfg.checkpoint, footage)
+    from objectix_edge.eval.parity import ParityConfig, run_parity
+
+    assert split is not None and cfg.data is not None  # the split step ran: it stops the chain when it fails
+    images = ParityConfig(
         images_dir=cfg.data,
         ann_file=split.holdout_ann,
         max_images=cfg.parity_images,
         device=cfg.device,
         threads=cfg.threads,
     )
+    return lambda path: run_parity(path, cfg.checkpoint, images)
+
+
+def step_parity(ctx: DeployContext) -> StepOutcome:
+    """Every artifact against the checkpoint on the held-out images: a FAIL fails the step; an INCONCLUSIVE
+    artifact is named (in the step, the report and the command's last line) but does not."""
+    from objectix_edge.bench.accuracy import parity_record
+    from objectix_edge.eval.verdict import Verdict
+    from objectix_edge.runtime.open import backend_for
+
+    judge = _parity_judge(ctx)
     failed = []
     for _kind, path in _artifacts_to_check(ctx):
         ctx.note(f"parity of {path.name}")
         try:
-            report = run_parity(path, cfg.checkpoint, parity_cfg)
+            report = judge(path)
         except ObjxError as exc:
             failed.append(f"{path.name}: {exc}")
             continue

@@ -26,6 +26,7 @@ from objectix_edge.eval.stats import (
     bootstrap_weights,
     clopper_pearson,
     percentile_interval,
+    share_interval,
 )
 from objectix_edge.eval.verdict import Evidence, weak_reference
 
@@ -38,6 +39,46 @@ class BootstrapConfig:
     seed: int = SEED
 
 
+@dataclass(frozen=True)
+class DetectorAgreement:
+    """The artifact scored against the original's confident detections: agreement mAP, matched share."""
+
+    agreement: Interval
+    matched: Interval | None  # None when the original made no confident detection
+    confident: int
+    found: int
+    too_weak: str | None
+
+
+def detector_agreement(
+    reference: list[dict[str, Any]],
+    artifact: list[dict[str, Any]],
+    images: list[dict[str, Any]],
+    categories: list[dict[str, Any]],
+    cat_ids: list[int],
+    weights: np.ndarray,
+    unit: str = "images",
+) -> DetectorAgreement:
+    """Needs no labels: the original's detections with score ≥ AGREEMENT_CONF are the truth. ``weights``
+    (replicates × images, in id order) resample images or blocks of frames."""
+    confident = [d for d in reference if d["score"] >= AGREEMENT_CONF]
+    truth = coco_from_detections(confident, images, categories)
+    agree_eval = per_image_eval(truth, artifact, cat_ids)
+    agreement = percentile_interval(100.0 * agree_eval.map()[0], 100.0 * agree_eval.map(weights))
+    found, total = agree_eval.gt_matched_50, agree_eval.gt_total
+    matched = None  # no confident detection: nothing to match (and ``too_weak`` says so)
+    if total.sum() > 0:
+        matched = share_interval(found, total, weights)
+    too_weak = None
+    if len(confident) < MIN_CONFIDENT_DETECTIONS:
+        too_weak = (
+            f"the original made {len(confident)} detections with score ≥ {AGREEMENT_CONF:g} on "
+            f"{len(agree_eval.image_ids)} {unit}; ≥ {MIN_CONFIDENT_DETECTIONS} are needed to judge agreement "
+            f"(a stronger model or more {unit})"
+        )
+    return DetectorAgreement(agreement, matched, len(confident), int(found.sum()), too_weak)
+
+
 def detector_evidence(
     gt: COCO,
     reference: list[dict[str, Any]],
@@ -48,40 +89,26 @@ def detector_evidence(
     """Detections of both models in the COCO results format on the images of ``gt``."""
     ref_eval = per_image_eval(gt, reference, cat_ids)
     art_eval = per_image_eval(gt, artifact, cat_ids)
-    confident = [d for d in reference if d["score"] >= AGREEMENT_CONF]
-    truth = coco_from_detections(confident, gt.dataset["images"], gt.dataset["categories"])
-    agree_eval = per_image_eval(truth, artifact, cat_ids)
     n = len(ref_eval.image_ids)
     weights = bootstrap_weights(n, boot.replicates, boot.seed)
     ref_map, art_map = 100.0 * ref_eval.map()[0], 100.0 * art_eval.map()[0]
     drop = percentile_interval(ref_map - art_map, 100.0 * (ref_eval.map(weights) - art_eval.map(weights)))
-    agreement = percentile_interval(100.0 * agree_eval.map()[0], 100.0 * agree_eval.map(weights))
-    found, total = agree_eval.gt_matched_50, agree_eval.gt_total
-    matched = None  # no confident detection: nothing to match (and ``too_weak`` below says so)
-    if total.sum() > 0:
-        shares = 100.0 * (weights @ found) / np.maximum(weights @ total, 1e-12)
-        matched = percentile_interval(100.0 * found.sum() / total.sum(), shares[weights @ total > 0])
-    too_weak = None
-    if len(confident) < MIN_CONFIDENT_DETECTIONS:
-        too_weak = (
-            f"the original made {len(confident)} detections with score ≥ {AGREEMENT_CONF:g} on {n} images; "
-            f"≥ {MIN_CONFIDENT_DETECTIONS} are needed to judge agreement (a stronger model or more images)"
-        )
+    agree = detector_agreement(reference, artifact, gt.dataset["images"], gt.dataset["categories"], cat_ids, weights)
     evidence = Evidence(
         images=n,
         reference_metric=ref_map,
         drop=drop,
-        agreement=agreement,
-        matched=matched,
-        too_weak=too_weak,
+        agreement=agree.agreement,
+        matched=agree.matched,
+        too_weak=agree.too_weak,
         weak_metric=weak_reference(ref_map, MIN_REFERENCE_MAP, "mAP"),
     )
     figures = {
         "map_reference": ref_map,
         "map_artifact": art_map,
-        "map_agreement": agreement.value,
-        "confident_detections": len(confident),
-        "matched_confident": int(found.sum()),
+        "map_agreement": agree.agreement.value,
+        "confident_detections": agree.confident,
+        "matched_confident": agree.found,
     }
     return evidence, figures
 

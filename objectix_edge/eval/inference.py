@@ -58,11 +58,21 @@ def detector_batches(
     source: CocoSource, image_ids: Sequence[int], spec: ModelSpec, batch: int
 ) -> Iterator[DetectorBatch]:
     """The images, ``batch`` at a time, preprocessed as the spec says (decoded lazily)."""
-    size = max(1, batch)
-    for start in range(0, len(image_ids), size):
-        ids = image_ids[start : start + size]
-        x, boxes = preprocess_detector_batch([source.read(i) for i in ids], spec)
-        yield DetectorBatch(ids, x, boxes)
+    return frame_batches(((i, source.read(i)) for i in image_ids), spec, batch)
+
+
+def frame_batches(frames: Iterable[tuple[int, np.ndarray]], spec: ModelSpec, batch: int) -> Iterator[DetectorBatch]:
+    """(id, BGR image) pairs — labelled images or frames of footage — ``batch`` at a time, preprocessed."""
+    size, pending = max(1, batch), []
+    for item in frames:
+        pending.append(item)
+        if len(pending) == size:
+            x, boxes = preprocess_detector_batch([img for _, img in pending], spec)
+            yield DetectorBatch([i for i, _ in pending], x, boxes)
+            pending = []
+    if pending:
+        x, boxes = preprocess_detector_batch([img for _, img in pending], spec)
+        yield DetectorBatch([i for i, _ in pending], x, boxes)
 
 
 def detect(runner: Runner, batches: Iterable[DetectorBatch]) -> Iterator[tuple[int, np.ndarray, Letterbox]]:
@@ -71,6 +81,27 @@ def detect(runner: Runner, batches: Iterable[DetectorBatch]) -> Iterator[tuple[i
     for b in batches:
         out = run_batch(runner, {name: b.images}).astype(np.float32, copy=False)
         yield from zip(b.image_ids, out, b.letterboxes, strict=True)
+
+
+def detect_frames(
+    runner: Runner, frames_bgr: Sequence[np.ndarray], conf: float = DEFAULT_CONF
+) -> list[tuple[np.ndarray, np.ndarray, Letterbox]]:
+    """Unlabelled frames (footage) → per frame (rows in input pixels, rows above ``conf`` in original
+    pixels, Letterbox), through the same batched call as labelled images."""
+    if not frames_bgr:
+        return []
+    x, boxes = preprocess_detector_batch(list(frames_bgr), runner.spec)
+    out = run_batch(runner, {runner.spec.input_names[0]: x}).astype(np.float32, copy=False)
+    return [(rows, to_original(rows, lb, conf), lb) for rows, lb in zip(out, boxes, strict=True)]
+
+
+def top_boxes(rows: np.ndarray, top: int, min_side: float = 0.0) -> np.ndarray:
+    """The ``top`` highest-scoring boxes ``[N, 4]`` (original pixels) whose sides are ≥ ``min_side``: the
+    ROIs a classifier gets when only a detector says where the objects are."""
+    rows = np.asarray(rows, np.float32).reshape(-1, 6)
+    keep = rows[(rows[:, 2] - rows[:, 0] >= min_side) & (rows[:, 3] - rows[:, 1] >= min_side)]
+    order = np.lexsort((keep[:, 1], keep[:, 0], -keep[:, 4]))  # score, then position: a stable choice
+    return keep[order][:top, :4]
 
 
 def coco_rows(

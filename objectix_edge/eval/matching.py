@@ -138,7 +138,7 @@ def _flipped_pairs(ref: np.ndarray, cand: np.ndarray, window: float, tie: Tie) -
     return pairs
 
 
-def _greedy_pairs(ref: np.ndarray, cand: np.ndarray, iou_threshold: float) -> list[tuple[int, int, float]]:
+def greedy_pairs(ref: np.ndarray, cand: np.ndarray, iou_threshold: float) -> list[tuple[int, int, float]]:
     """Each reference row (highest score first) takes its best-IoU untaken same-class candidate."""
     taken = np.zeros(len(cand), dtype=bool)
     pairs: list[tuple[int, int, float]] = []
@@ -180,7 +180,7 @@ def match_detections(
     # Rows within the tolerance of the TopK cut or of the score floor may fall on either side of it.
     cut = max(_cut_score(ref, capacity), _cut_score(cand, capacity), score_floor)
     cut += float(tie.of(cut)) if np.isfinite(cut) else 0.0
-    pairs = _greedy_pairs(ref, cand, iou_threshold)
+    pairs = greedy_pairs(ref, cand, iou_threshold)
 
     def left(rows: np.ndarray, paired: set[int]) -> tuple[list[int], int]:
         """Unmatched rows not excused by the cut or a tied neighbour, and how many were excused."""
@@ -207,4 +207,3 @@ def match_detections(
         max_abs_box=float(np.abs(ref[:, :4]).max()) if len(ref) else 0.0,
         max_abs_score=float(np.abs(ref[:, 4]).max()) if len(ref) else 0.0,
     )
-

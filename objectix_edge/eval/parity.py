@@ -9,6 +9,8 @@ picks the budget (eval/budgets.py).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,16 @@ from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.eval.agreement import coco_subset
 from objectix_edge.eval.budgets import Budget, BudgetCheck, budget_for
 from objectix_edge.eval.evidence import BootstrapConfig, RoiOutcome, classifier_evidence, detector_evidence
-from objectix_edge.eval.inference import DEFAULT_CONF, coco_rows, detect, detector_batches, roi_batches, run_batch
+from objectix_edge.eval.inference import (
+    DEFAULT_CONF,
+    DetectorBatch,
+    RoiBatch,
+    coco_rows,
+    detect,
+    detector_batches,
+    roi_batches,
+    run_batch,
+)
 from objectix_edge.eval.matching import MatchResult, match_detections
 from objectix_edge.eval.parity_report import ClassifierParity, DetectionParity, ParityReport
 from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
@@ -62,31 +73,34 @@ def parity_image_ids(source: CocoSource, max_images: int | None) -> list[int]:
     return ids
 
 
-def _detector_parity(
-    artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
+DetectorEvidenceFn = Callable[[list[dict[str, Any]], list[dict[str, Any]]], tuple[Evidence, dict[str, Any]]]
+
+
+def detector_parity(
+    artifact: Runner,
+    reference: Runner,
+    batches: Iterable[DetectorBatch],
+    iou_threshold: float,
+    conf: float,
+    evidence_of: DetectorEvidenceFn,
 ) -> tuple[DetectionParity, Evidence]:
+    """Both detectors on the same batches (labelled images or footage): detections matched as sets, COCO
+    rows of each, and ``evidence_of(reference rows, artifact rows)`` (with or without ground truth)."""
     spec = artifact.spec
     # Heatmap cell size: a peak may move to the neighbouring cell between backends (eval/matching.py).
     stride = float(spec.model_kwargs.get("out_stride", DEFAULT_STRIDE))
     total = MatchResult()
     ref_dets: list[dict[str, Any]] = []
     art_dets: list[dict[str, Any]] = []
-    for batch in detector_batches(source, ids, spec, config.batch):
+    for batch in batches:
         both = zip(detect(reference, [batch]), detect(artifact, [batch]), strict=True)
         for (image_id, ref_rows, lb), (_, art_rows, _) in both:
             total = total + match_detections(
-                ref_rows,
-                art_rows,
-                config.iou_threshold,
-                score_floor=config.conf,
-                capacity=spec.max_det,
-                peak_window=stride,
+                ref_rows, art_rows, iou_threshold, score_floor=conf, capacity=spec.max_det, peak_window=stride
             )
-            ref_dets += coco_rows(ref_rows, lb, image_id, spec, config.conf)
-            art_dets += coco_rows(art_rows, lb, image_id, spec, config.conf)
-    evidence, figures = detector_evidence(
-        coco_subset(source.coco, ids), ref_dets, art_dets, spec.category_ids, config.bootstrap
-    )
+            ref_dets += coco_rows(ref_rows, lb, image_id, spec, conf)
+            art_dets += coco_rows(art_rows, lb, image_id, spec, conf)
+    evidence, figures = evidence_of(ref_dets, art_dets)
     parity = DetectionParity(
         match=total,
         rel_box_diff=total.max_box_diff / max(total.max_abs_box, 1e-12),
@@ -94,6 +108,20 @@ def _detector_parity(
         **figures,
     )
     return parity, evidence
+
+
+def _detector_parity(
+    artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
+) -> tuple[DetectionParity, Evidence]:
+    gt = coco_subset(source.coco, ids)
+    return detector_parity(
+        artifact,
+        reference,
+        detector_batches(source, ids, artifact.spec, config.batch),
+        config.iou_threshold,
+        config.conf,
+        lambda ref, art: detector_evidence(gt, ref, art, artifact.spec.category_ids, config.bootstrap),
+    )
 
 
 def top1_ties(reference: np.ndarray, artifact: np.ndarray, tolerance: float = LOGIT_TIE) -> np.ndarray:
@@ -106,34 +134,48 @@ def top1_ties(reference: np.ndarray, artifact: np.ndarray, tolerance: float = LO
     return (ref_top != art_top) & (gap <= tolerance * scale)
 
 
-def _classifier_parity(
-    artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
-) -> tuple[ClassifierParity, Evidence]:
+def classifier_outputs(
+    artifact: Runner, reference: Runner, batches: Iterable[RoiBatch]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(reference logits, artifact logits, labels, owner image/frame of each ROI) over ``batches``."""
     ref_parts, art_parts, labels, owners = [], [], [], []
-    for batch in roi_batches(source, ids, artifact.spec, config.batch):
+    for batch in batches:
         ref_parts.append(run_batch(reference, batch.feeds))
         art_parts.append(run_batch(artifact, batch.feeds))
         labels.append(batch.labels)
         owners.append(batch.image_ids)
     if not labels:
-        raise InputError(f"{config.ann_file}: no usable ROI of the model's categories in {len(ids)} images")
+        return (np.zeros((0, 0)), np.zeros((0, 0)), np.zeros(0, np.int64), np.zeros(0, np.int64))
     ref, art = np.concatenate(ref_parts).astype(np.float64), np.concatenate(art_parts).astype(np.float64)
-    truth = np.concatenate(labels)
+    return ref, art, np.concatenate(labels), np.concatenate(owners)
+
+
+def classifier_figures(ref: np.ndarray, art: np.ndarray, truth: np.ndarray | None) -> ClassifierParity:
+    """Logit differences, top-1 agreement, and (with labels) each model's top-1."""
     max_diff, max_ref = float(np.abs(ref - art).max()), float(np.abs(ref).max())
     ref_top, art_top = ref.argmax(1), art.argmax(1)
-    parity = ClassifierParity(
-        rois=len(truth),
+    return ClassifierParity(
+        rois=len(ref),
         max_abs_diff=max_diff,
         max_abs_reference=max_ref,
         rel_diff=max_diff / max(max_ref, 1e-12),
         max_prob_diff=float(np.abs(softmax(ref) - softmax(art)).max()),
-        top1_reference=float(np.mean(ref_top == truth) * 100),
-        top1_artifact=float(np.mean(art_top == truth) * 100),
+        top1_reference=None if truth is None else float(np.mean(ref_top == truth) * 100),
+        top1_artifact=None if truth is None else float(np.mean(art_top == truth) * 100),
         agreement=float(np.mean(ref_top == art_top) * 100),
         tied_flips=int(top1_ties(ref, art).sum()),
     )
-    outcome = RoiOutcome(np.concatenate(owners), truth, ref_top, art_top)
-    return parity, classifier_evidence(outcome, config.bootstrap)
+
+
+def _classifier_parity(
+    artifact: Runner, reference: Runner, source: CocoSource, ids: list[int], config: ParityConfig
+) -> tuple[ClassifierParity, Evidence]:
+    batches = roi_batches(source, ids, artifact.spec, config.batch)
+    ref, art, truth, owners = classifier_outputs(artifact, reference, batches)
+    if not len(truth):
+        raise InputError(f"{config.ann_file}: no usable ROI of the model's categories in {len(ids)} images")
+    outcome = RoiOutcome(owners, truth, ref.argmax(1), art.argmax(1))
+    return classifier_figures(ref, art, truth), classifier_evidence(outcome, config.bootstrap)
 
 
 def exactness_checks(budget: Budget, det: DetectionParity | None, cls: ClassifierParity | None) -> list[BudgetCheck]:
@@ -169,7 +211,7 @@ def _excused_notes(det: DetectionParity | None, cls: ClassifierParity | None) ->
     return notes
 
 
-def _check_same_model(artifact: Runner, reference: Runner) -> None:
+def check_same_model(artifact: Runner, reference: Runner) -> None:
     a, r = artifact.spec, reference.spec
     if a.name != r.name or a.categories != r.categories or a.task != r.task:
         raise ArtifactError(
@@ -180,7 +222,7 @@ def _check_same_model(artifact: Runner, reference: Runner) -> None:
 
 def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -> ParityReport:
     """Parity of two open runners on the configured images (the reference is the PyTorch original)."""
-    _check_same_model(artifact, reference)
+    check_same_model(artifact, reference)
     if config.batch < 1:
         raise InputError(f"batch must be at least 1, got {config.batch}")
     source = load_coco(config.images_dir, config.ann_file, categories=artifact.spec.category_names)
@@ -213,16 +255,26 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
     )
 
 
-def run_parity(artifact: Path | str, reference: Path | str, config: ParityConfig) -> ParityReport:
-    """Open ``artifact`` (its spec and precision from the file) and the reference checkpoint; compare them."""
+@contextlib.contextmanager
+def open_pair(
+    artifact: Path | str, reference: Path | str, device: str = "cpu", threads: int | None = None
+) -> Iterator[tuple[Runner, Runner]]:
+    """The artifact (its spec and precision from the file, judged as its target computes it) and its
+    PyTorch original, run at the artifact's input size."""
     from objectix_edge.runtime.open import open_runner
     from objectix_edge.runtime.torch_runner import TorchRunner
 
-    with open_runner(artifact, device=config.device, threads=config.threads, judge=True) as art:
-        ref_device = config.device if config.device.startswith("cuda") else "cpu"
+    with open_runner(artifact, device=device, threads=threads, judge=True) as art:
+        ref_device = device if device.startswith("cuda") else "cpu"
         ref = TorchRunner.from_checkpoint(reference, device=ref_device)
         if ref.spec.input_size != art.spec.input_size:
             # The artifact may have been exported at another --imgsz; run the original at that size too.
             ref = TorchRunner(ref.model, ref.spec.with_input_size(art.spec.input_size), ref.path, device=ref_device)
         with ref:
-            return compare_runners(art, ref, config)
+            yield art, ref
+
+
+def run_parity(artifact: Path | str, reference: Path | str, config: ParityConfig) -> ParityReport:
+    """Open ``artifact`` (its spec and precision from the file) and the reference checkpoint; compare them."""
+    with open_pair(artifact, reference, config.device, config.threads) as (art, ref):
+        return compare_runners(art, ref, config)

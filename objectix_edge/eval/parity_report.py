@@ -19,8 +19,8 @@ class DetectionParity:
     match: MatchResult
     rel_box_diff: float
     rel_score_diff: float
-    map_reference: float
-    map_artifact: float
+    map_reference: float | None  # None on footage: no labels
+    map_artifact: float | None
     map_agreement: float
     confident_detections: int
     matched_confident: int
@@ -33,8 +33,8 @@ class ClassifierParity:
     max_abs_reference: float
     rel_diff: float
     max_prob_diff: float
-    top1_reference: float
-    top1_artifact: float
+    top1_reference: float | None  # None on footage: no labels
+    top1_artifact: float | None
     agreement: float
     tied_flips: int = 0  # top-1s that differ on logits tied within parity.LOGIT_TIE (excused for FP32)
 
@@ -54,6 +54,7 @@ class ParityReport:
     detection: DetectionParity | None = None
     classification: ClassifierParity | None = None
     int8_kernels: str | None = None  # how ONNX Runtime ran an INT8 file (runtime/int8_kernels.py)
+    footage: dict[str, Any] | None = None  # judged on footage without labels: which file, frames, block length
 
     @property
     def verdict(self) -> Verdict:

@@ -42,6 +42,34 @@ def bootstrap_weights(groups: int, replicates: int = REPLICATES, seed: int = SEE
     return rng.multinomial(groups, np.full(groups, 1.0 / groups), size=replicates).astype(np.float64)
 
 
+def block_length(frames: int, frames_per_second: float = 0.0) -> int:
+    """Block length for footage: the larger of ⌈√n⌉ and one second of the judged frames, at most n.
+
+    Neighbouring frames show the same objects, so their agreement is not independent: resampling single
+    frames would pretend to n independent looks and give intervals far too narrow. Objects stay in view
+    for seconds, so a block spans at least one second of the frames judged; ⌈√n⌉ lets both the block
+    length and the number of blocks grow with n, which the moving-block bootstrap needs to be consistent
+    (Künsch 1989; Lahiri 2003, ch. 2).
+    """
+    if frames < 1:
+        raise ValueError("the bootstrap needs at least one frame")
+    return max(1, min(frames, max(math.ceil(math.sqrt(frames)), math.ceil(frames_per_second))))
+
+
+def block_bootstrap_weights(frames: int, block: int, replicates: int = REPLICATES, seed: int = SEED) -> np.ndarray:
+    """``replicates`` × ``frames`` counts of a circular block bootstrap: ⌈n / block⌉ blocks of ``block``
+    consecutive frames (wrapping at the end, so every frame is drawn equally often) with replacement,
+    cut to n frames. Same shape and use as ``bootstrap_weights``; ``block=1`` is the plain bootstrap."""
+    if frames < 1 or block < 1:
+        raise ValueError("the block bootstrap needs at least one frame and a block of at least one")
+    rng = np.random.default_rng(seed)
+    blocks = math.ceil(frames / block)
+    starts = rng.integers(0, frames, size=(replicates, blocks))
+    index = ((starts[:, :, None] + np.arange(block)) % frames).reshape(replicates, -1)[:, :frames]
+    flat = index + frames * np.arange(replicates)[:, None]
+    return np.bincount(flat.ravel(), minlength=replicates * frames).reshape(replicates, frames).astype(np.float64)
+
+
 def percentile_interval(point: float, samples: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     """The percentile bootstrap interval of ``samples`` around ``point`` (the estimate on the full sample)."""
     tail = 100.0 * (1.0 - confidence) / 2.0
@@ -59,6 +87,22 @@ def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE)
     low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
     high = 1.0 if successes == trials else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
     return Interval(successes / trials, low, high)
+
+
+def share_interval(hits: np.ndarray, totals: np.ndarray, weights: np.ndarray) -> Interval:
+    """The pooled share (%) Σhits / Σtotals per unit (image or frame) and its bootstrap interval over the
+    rows of ``weights`` (replicates drawing no total at all are left out)."""
+    hits, totals = np.asarray(hits, np.float64), np.asarray(totals, np.float64)
+    drawn = weights @ totals
+    samples = 100.0 * (weights @ hits) / np.maximum(drawn, 1e-12)
+    return percentile_interval(100.0 * hits.sum() / totals.sum(), samples[drawn > 0])
+
+
+def with_exact_bounds(interval: Interval, successes: int, trials: int) -> Interval:
+    """A percentage interval widened to include the Clopper–Pearson interval of ``successes``/``trials``:
+    when nothing (or everything) changed, a bootstrap has nothing to resample and collapses to a point."""
+    exact = clopper_pearson(successes, trials)
+    return Interval(interval.value, min(interval.low, 100.0 * exact.low), max(interval.high, 100.0 * exact.high))
 
 
 def scaled_sample_size(current: int, interval: Interval, limit: float) -> int | None:

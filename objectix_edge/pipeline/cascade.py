@@ -81,6 +81,11 @@ class FrameResult:
 
     detections: list[CascadeDetection]
     timings_ms: dict[str, float]
+    # The detector's rows before the shown-box filter (original pixels, score ≥ the tracker's floor or
+    # --conf): what a shadow check compares with the original's confident detections.
+    candidates: np.ndarray | None = None
+    shadow: dict[str, Any] | None = None  # shadow checks finished at this frame (pipeline/shadow.py)
+    health: dict[str, Any] | None = None  # frame age, frozen seconds, drift (pipeline/health.py)
 
 
 class Cascade:
@@ -147,6 +152,7 @@ class Cascade:
         rows = rows[np.argsort(-rows[:, 4], kind="stable")]  # best first: top-K and the shown boxes are prefixes
         t3 = time.perf_counter()
         track_ids: np.ndarray | None = None
+        candidates = rows
         if self.tracker is not None:
             ids, closed = self.tracker.update(rows)
             shown = rows[:, 4] > self.config.conf
@@ -163,7 +169,9 @@ class Cascade:
             [None] * len(detections) if track_ids is None else [int(t) if t >= 0 else None for t in track_ids]
         )
         return FrameResult(
-            [CascadeDetection(d, r, t) for d, r, t in zip(detections, labels, shown_ids, strict=True)], timings
+            [CascadeDetection(d, r, t) for d, r, t in zip(detections, labels, shown_ids, strict=True)],
+            timings,
+            candidates,
         )
 
 

@@ -14,12 +14,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from objectix_edge.errors import InputError
 
 Classify = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict[str, float]]]
+Req = TypeVar("Req")
+Ans = TypeVar("Ans")
 
 
 @dataclass(frozen=True)
@@ -48,35 +51,40 @@ class ClassifyAnswer:
         return (self.done_at - self.request.submitted_at) * 1e3
 
 
-class ClassifierWorker:
-    """Runs ``classify(image, boxes) -> (probs, timings_ms)`` on a daemon thread over a bounded queue."""
+class BoundedWorker(Generic[Req, Ans]):
+    """Runs ``handle(request) -> answer`` on a daemon thread over a bounded queue (oldest dropped when full).
 
-    def __init__(self, classify: Classify, capacity: int = 2) -> None:
+    Shared by the asynchronous ROI classifier and the shadow check (pipeline/shadow.py)."""
+
+    def __init__(self, handle: Callable[[Req], Ans], capacity: int = 2, name: str = "objx-worker") -> None:
         if capacity < 1:
-            raise InputError(f"classifier queue size must be at least 1, got {capacity}")
+            raise InputError(f"worker queue size must be at least 1, got {capacity}")
         self.capacity = capacity
-        self._classify = classify
-        self._queue: collections.deque[ClassifyRequest] = collections.deque()
-        self._answers: list[ClassifyAnswer] = []
+        self._handle = handle
+        self._queue: collections.deque[Req] = collections.deque()
+        self._answers: list[Ans] = []
         self._cond = threading.Condition()
         self._closed = False
         self._busy = False
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="objx-classify", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, request: ClassifyRequest) -> list[ClassifyRequest]:
-        """Queue ``request``; returns the requests dropped to make room (oldest first)."""
+    def submit(self, request: Req, wait: bool = False) -> list[Req]:
+        """Queue ``request``; returns the requests dropped to make room (oldest first). ``wait``: block until
+        there is room instead (files, where every frame counts and nothing is live)."""
         self._raise_error()
         dropped = []
         with self._cond:
+            while wait and len(self._queue) >= self.capacity and self._error is None and self._thread.is_alive():
+                self._cond.wait(0.1)
             while len(self._queue) >= self.capacity:
                 dropped.append(self._queue.popleft())
             self._queue.append(request)
             self._cond.notify_all()
         return dropped
 
-    def take(self, raise_error: bool = True) -> list[ClassifyAnswer]:
+    def take(self, raise_error: bool = True) -> list[Ans]:
         """The answers finished since the last call (in completion order); raises the worker's error."""
         if raise_error:
             self._raise_error()
@@ -86,13 +94,16 @@ class ClassifierWorker:
 
     @property
     def pending(self) -> int:
-        """Requests queued or being classified."""
+        """Requests queued or being handled."""
         with self._cond:
             return len(self._queue) + int(self._busy)
 
-    def close(self, timeout: float = 5.0) -> list[ClassifyRequest]:
-        """Stop after the request in progress; returns the queued requests that were never started."""
+    def close(self, timeout: float = 5.0, drain: bool = False) -> list[Req]:
+        """Stop after the request in progress (``drain``: after every queued one); returns the queued requests
+        that were never started."""
         with self._cond:
+            while drain and (self._queue or self._busy) and self._error is None and self._thread.is_alive():
+                self._cond.wait(0.1)
             self._closed = True
             left = list(self._queue)
             self._queue.clear()
@@ -113,13 +124,26 @@ class ClassifierWorker:
                     return
                 request = self._queue.popleft()
                 self._busy = True
+                self._cond.notify_all()  # a blocked submit() has room now
             try:
-                probs, timings = self._classify(request.image, request.boxes)
-            except BaseException as exc:  # noqa: BLE001 - re-raised on the inference thread by take()/submit()
+                answer = self._handle(request)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the submitting thread by take()/submit()
                 self._error = exc
                 return
             finally:
                 with self._cond:
                     self._busy = False
             with self._cond:
-                self._answers.append(ClassifyAnswer(request, probs, timings, time.perf_counter()))
+                self._answers.append(answer)
+                self._cond.notify_all()  # a draining close() may be waiting
+
+
+class ClassifierWorker(BoundedWorker[ClassifyRequest, ClassifyAnswer]):
+    """Runs ``classify(image, boxes) -> (probs, timings_ms)`` on a daemon thread over a bounded queue."""
+
+    def __init__(self, classify: Classify, capacity: int = 2) -> None:
+        def handle(request: ClassifyRequest) -> ClassifyAnswer:
+            probs, timings = classify(request.image, request.boxes)
+            return ClassifyAnswer(request, probs, timings, time.perf_counter())
+
+        super().__init__(handle, capacity, "objx-classify")

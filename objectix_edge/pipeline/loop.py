@@ -15,19 +15,25 @@ finalized, and a RunSummary is returned.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from objectix_edge.errors import InputError, ObjxError
 from objectix_edge.pipeline.cascade import Cascade, FrameResult
 from objectix_edge.pipeline.channels import Channel, LatestChannel, OrderedChannel
 from objectix_edge.pipeline.draw import draw_overlay, hud_text
+from objectix_edge.pipeline.health import HealthMonitor
 from objectix_edge.pipeline.sinks import Sink
 from objectix_edge.pipeline.sources import Frame, FrameSource
 from objectix_edge.pipeline.stats import RunStats, RunSummary
+
+if TYPE_CHECKING:
+    from objectix_edge.pipeline.shadow import ShadowMonitor, ShadowSummary
 
 Notify = Callable[[str], None]
 
@@ -66,8 +72,13 @@ class Pipeline:
         sinks: Sequence[Sink] = (),
         config: LoopConfig = LoopConfig(),
         notify: Notify | None = None,
+        shadow: ShadowMonitor | None = None,
+        health: HealthMonitor | None = None,
     ) -> None:
         self.source = source
+        self.shadow = shadow
+        self.health = health or HealthMonitor(source.name, notify=notify)
+        self._shadow_summary: ShadowSummary | None = None
         self.cascade = cascade
         self.sinks = list(sinks)
         self.config = config
@@ -131,6 +142,8 @@ class Pipeline:
                 wait_ms = (time.perf_counter() - frame.captured_at) * 1e3
                 result = self.cascade(frame.image, frame.index)
                 result.timings_ms["wait"] = wait_ms
+                if self.shadow is not None:
+                    result = self._shadow_check(frame, result)
                 self.stats.add_all(result.timings_ms)
                 if not self._results.put((frame, result), self._abort):
                     break
@@ -142,8 +155,34 @@ class Pipeline:
         finally:
             self._results.close()
             self.cascade.close()  # the classifier worker (if any) stops with the thread that feeds it
+            self._close_shadow()
+
+    def _shadow_check(self, frame: Frame, result: FrameResult) -> FrameResult:
+        """Hand every K-th frame to the shadow worker (never waits) and attach the checks finished since."""
+        assert self.shadow is not None  # called only with a shadow
+        t0 = time.perf_counter()
+        if result.candidates is not None:
+            self.shadow.offer(frame.index, frame.image, result.candidates)
+        done, segment = self.shadow.collect()
+        record: dict[str, Any] | None = None
+        if done or segment is not None:
+            record = {"checks": [c.record() for c in done]}
+            if segment is not None:
+                record["verdict"] = segment.record()
+                self.notify(segment.describe())
+        result.timings_ms["shadow"] = (time.perf_counter() - t0) * 1e3
+        return dataclasses.replace(result, shadow=record)
+
+    def _close_shadow(self) -> None:
+        if self.shadow is not None and self._shadow_summary is None:
+            self._shadow_summary = self.shadow.close()
 
     def _output(self, frame: Frame, result: FrameResult) -> None:
+        # Frame age (capture → result) is a timing: it goes into the record's timings_ms, health's fields
+        # (frozen seconds, drift) are a function of the frames alone.
+        result.timings_ms["age"] = (time.perf_counter() - frame.captured_at) * 1e3
+        health = self.health.update(frame, result.candidates, result.timings_ms["age"])
+        result = dataclasses.replace(result, health=health)
         t0 = time.perf_counter()
         overlay = None
         if any(s.needs_overlay for s in self.sinks):
@@ -177,6 +216,7 @@ class Pipeline:
     def run(self) -> RunSummary:
         """Run to the end; raises RunError (with the summary) when the source or a model failed."""
         self.source.open()
+        self.health.fps = self.health.fps or self.source.fps  # known once open: drift spans count footage seconds
         self.cascade.start(live=self.source.live)
         threads = [
             threading.Thread(target=self._capture, name="objx-capture", daemon=True),
@@ -209,6 +249,7 @@ class Pipeline:
                 self.source.close()
             if not threads[1].is_alive():
                 self.cascade.close()  # also when the inference thread never started
+                self._close_shadow()
         return self._finish()
 
     def _finish(self) -> RunSummary:
@@ -224,6 +265,8 @@ class Pipeline:
             else (),
             classifier=self.cascade.summary(),
         )
+        health = self.health.summary(self.source.skipped, int(getattr(self.source, "reconnects", 0)))
+        summary = dataclasses.replace(summary, shadow=self._shadow_summary, health=health)
         if self._error is not None:
             if isinstance(self._error, ObjxError):
                 raise RunError(str(self._error), summary) from self._error

@@ -54,7 +54,9 @@ def remove_leftovers(folder: Path, names: re.Pattern[str]) -> str | None:
                 removed.append(leftover.name)
     if not removed:
         return None
-    return f"{folder}: removed {len(removed)} unfinished temporary file(s) a killed run left: {', '.join(sorted(removed))}"
+    return (
+        f"{folder}: removed {len(removed)} unfinished temporary file(s) a killed run left: {', '.join(sorted(removed))}"
+    )
 
 
 def refuse_previous_output(path: Path, option: str, what: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from objectix_edge.enums import Backend
 from objectix_edge.outputs import check_outputs
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
+from objectix_edge.pipeline.health import DetectionProfile, HealthConfig, HealthMonitor
 from objectix_edge.pipeline.loop import LoopConfig, Pipeline, RunError
 from objectix_edge.pipeline.sinks import JsonlSink, Sink, save_sink
 from objectix_edge.pipeline.sources import FrameSource
@@ -47,6 +48,9 @@ class RunConfig:
     classifier_threads: int | None = None
     segment_s: float | None = None
     overwrite: bool = False
+    shadow: Path | None = None  # the original (or any second detector) re-checking every shadow_every-th frame
+    shadow_every: int = 10
+    frozen_s: float = 10.0  # warn when the picture has not changed for this long
 
 
 def tracking_for(source: FrameSource, track: bool | None, every: int | None, default_every: int) -> tuple[bool, int]:
@@ -62,6 +66,17 @@ def tracking_for(source: FrameSource, track: bool | None, every: int | None, def
     return tracked, (default_every if tracked else 1) if every is None else every
 
 
+def calibration_baseline(detector: Path) -> DetectionProfile | None:
+    """The detections' profile on the calibration footage, from the cache beside the detector (if any)."""
+    from objectix_edge.calib.cache import cache_beside, load_cache
+
+    cache = cache_beside(detector)
+    footage = load_cache(cache).footage if cache is not None else None
+    if footage is None or "baseline" not in footage:
+        return None
+    return DetectionProfile.from_dict(footage["baseline"])
+
+
 def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str], None] | None = None) -> RunSummary:
     """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError.
 
@@ -70,7 +85,12 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
     check_outputs(
         {"--save": config.save, "--jsonl": config.jsonl},
-        {"source": source.input_path, "--detector": config.detector, "--classifier": config.classifier},
+        {
+            "source": source.input_path,
+            "--detector": config.detector,
+            "--classifier": config.classifier,
+            "--shadow": config.shadow,
+        },
         folders=("--save",),
     )
     sinks: list[Sink] = []
@@ -93,6 +113,14 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
 
             torch.set_num_threads(config.threads)  # an oversubscribed OpenMP pool spins: far slower than fewer threads
         cascade = Cascade(det, cls, config.cascade)  # before any output file: a wrong model writes nothing
+        monitor = None
+        if config.shadow is not None:
+            from objectix_edge.pipeline.shadow import ShadowConfig, ShadowMonitor
+
+            shadow = stack.enter_context(open_runner(config.shadow, device=config.device, threads=cls_threads))
+            segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
+            shadow_cfg = ShadowConfig(every=config.shadow_every, segment_s=segment_s or None, live=source.live)
+            monitor = ShadowMonitor(shadow, det, shadow_cfg, fps=source.fps)
 
         def add(sink: Sink) -> None:
             sinks.append(sink)
@@ -110,7 +138,9 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
             notice = sink.prepare()
             if notice is not None and notify is not None:
                 notify(notice)
-        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify)
+        baseline = calibration_baseline(config.detector)
+        health = HealthMonitor(source.name, HealthConfig(config.frozen_s, baseline), notify, source.fps)
+        pipeline = Pipeline(source, cascade, sinks, config.loop, notify=notify, shadow=monitor, health=health)
         try:
             summary = pipeline.run()
         except RunError as exc:

@@ -83,6 +83,8 @@ def frame_record(frame: Frame, result: FrameResult) -> dict[str, Any]:
         "height": h,
         "detections": [detection_record(d) for d in result.detections],
         "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
+        **({"shadow": result.shadow} if result.shadow is not None else {}),
+        **({"health": result.health} if result.health is not None else {}),
     }
 
 
@@ -155,7 +157,9 @@ class JsonlSink(Sink):
                 os.fsync(fd)  # a file system with delayed allocation may report a full disk only here
             except OSError as exc:
                 if not self._failed:  # after a failed write, that write's error is the one reported
-                    raise sink_write_failed(self.path, exc, f"{self.records} records, the last second's unsure") from exc
+                    raise sink_write_failed(
+                        self.path, exc, f"{self.records} records, the last second's unsure"
+                    ) from exc
             finally:
                 os.close(fd)
 

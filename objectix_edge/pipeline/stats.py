@@ -10,8 +10,13 @@ import collections
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from objectix_edge.pipeline.health import HealthSummary
+    from objectix_edge.pipeline.shadow import ShadowSummary
 
 KEEP = 20_000  # samples per stage behind the percentiles (the most recent ones)
 
@@ -123,6 +128,8 @@ class RunSummary:
     warnings: tuple[str, ...] = ()
     classifier: ClassifierSummary | None = None
     outputs: tuple[str, ...] = ()  # files written (set by run_pipeline)
+    shadow: ShadowSummary | None = None  # --shadow: the original re-checking the deployed detector
+    health: HealthSummary | None = None  # frame age, decode errors, reconnects, frozen picture, drift
 
 
 class RunStats:

@@ -111,7 +111,10 @@ def test_a_malformed_spec_in_a_checkpoint_names_its_field(tmp_path: Path) -> Non
 def test_an_roi_box_off_the_image_is_one_line(tmp_path: Path) -> None:
     classifier = shutil.copy(ASSETS / "classifier.onnx", tmp_path / "roi.onnx")
     line = one_error(["predict", classifier, "--image", PHOTO, "--box", "5000,5000,5100,5100"])
-    assert line == f"error: --box 5000,5000,5100,5100: lies outside {PHOTO} (640x426 pixels); give a box that overlaps the image"
+    assert (
+        line
+        == f"error: --box 5000,5000,5100,5100: lies outside {PHOTO} (640x426 pixels); give a box that overlaps the image"
+    )
 
 
 def test_external_data_pointing_outside_its_folder_is_one_line(tmp_path: Path) -> None:
@@ -123,7 +126,10 @@ def test_external_data_pointing_outside_its_folder_is_one_line(tmp_path: Path) -
     weight.data_location = TensorProto.EXTERNAL
     entry = weight.external_data.add()
     entry.key, entry.value = "location", "../../../etc/passwd"
-    io = ([helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    io = (
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    )
     graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g", *io, [weight])
     path = tmp_path / "ext.onnx"
     path.write_bytes(helper.make_model(graph).SerializeToString())

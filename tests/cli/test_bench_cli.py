@@ -56,6 +56,7 @@ ACCURACY_FIELDS = {
     "limit_points",
     "verdict",
     "images_needed",
+    "unit",
     "message",
 }
 

@@ -59,7 +59,10 @@ def test_unwritable_output_folders_are_one_line(tmp_path: Path) -> None:
     ann = next((samples / "annotations").glob("*.json"))
     for args, folder in (
         (["data", "synth", blocker / "synth", "--images", "2"], blocker / "synth" / "images"),
-        (["deploy", ASSETS / "detector.pt", "--data", samples / "images", "--ann", ann, "--out", blocker / "dep"], blocker / "dep"),
+        (
+            ["deploy", ASSETS / "detector.pt", "--data", samples / "images", "--ann", ann, "--out", blocker / "dep"],
+            blocker / "dep",
+        ),
     ):
         result = CliRunner().invoke(app, [str(a) for a in args])
         assert result.exit_code == 1, result.output

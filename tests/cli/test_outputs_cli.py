@@ -32,7 +32,12 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
         (["predict", "{onnx}", "--image", "{image}", "--json", "{onnx}"], "onnx", "--json", "artifact"),
         (["eval", "{onnx}", "--data", "{dir}", "--ann", "{ann}", "--json", "{ann}"], "ann", "--json", "--ann"),
         (["export", "{pt}", "-o", "{pt}"], "pt", "-o", "checkpoint"),
-        (["parity", "{onnx}", "-r", "{pt}", "--data", "{dir}", "--ann", "{ann}", "--json", "{pt}"], "pt", "--json", "--reference"),
+        (
+            ["parity", "{onnx}", "-r", "{pt}", "--data", "{dir}", "--ann", "{ann}", "--json", "{pt}"],
+            "pt",
+            "--json",
+            "--reference",
+        ),
         (["bench", "{onnx}", "--json", "{onnx}"], "onnx", "--json", "artifact"),
     ],
 )
@@ -51,7 +56,9 @@ def test_an_output_equal_to_an_input_is_refused(
 def test_a_json_output_that_is_a_folder_is_refused_before_the_work(inputs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "results"
     out.mkdir()
-    result = CliRunner().invoke(app, ["predict", str(inputs["onnx"]), "--image", str(inputs["image"]), "--json", str(out)])
+    result = CliRunner().invoke(
+        app, ["predict", str(inputs["onnx"]), "--image", str(inputs["image"]), "--json", str(out)]
+    )
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {out}: --json is a folder; give a file path"
     assert result.stdout == ""  # refused before the prediction was printed

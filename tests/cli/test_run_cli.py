@@ -297,7 +297,9 @@ def restart_after_a_kill(
     assert (out / f"d_{len(segments):03d}.mp4").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
     if leftovers:
-        assert f"removed 1 unfinished temporary file(s) a killed run left: {leftovers[0]}" in " ".join(again.stderr.split())
+        assert f"removed 1 unfinished temporary file(s) a killed run left: {leftovers[0]}" in " ".join(
+            again.stderr.split()
+        )
 
 
 def test_real_photos_of_mixed_sizes_map_back_and_save_as_annotated_images(tmp_path: Path) -> None:

@@ -48,7 +48,10 @@ def test_a_jsonl_that_cannot_be_written_keeps_its_complete_lines(video: Path, tm
     assert "Traceback" not in result.stderr
     records = [json.loads(text) for text in out.read_text().splitlines()]  # every line a whole record
     assert 0 < len(records) < FRAMES and [r["frame"] for r in records] == list(range(len(records)))
-    assert line == f"error: {out}: cannot write (file too large); the run stopped; kept: {len(records)} complete records in {out}"
+    assert (
+        line
+        == f"error: {out}: cannot write (file too large); the run stopped; kept: {len(records)} complete records in {out}"
+    )
     assert out.stat().st_size <= 3_000
 
 
@@ -80,6 +83,7 @@ def test_a_previous_runs_outputs_are_refused_unless_overwrite(tmp_path: Path) ->
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before and jsonl.read_text() == lines
     replaced = CliRunner().invoke(app, [*map(str, args), "--overwrite"])
     assert replaced.exit_code == 0, replaced.output
+
     def detections(text: str) -> list:
         return [json.loads(line)["detections"] for line in text.splitlines()]
 

@@ -35,7 +35,9 @@ def write_set(folder: Path, json_size: tuple[int, int], orientation: int | None)
     return folder
 
 
-def test_an_exif_rotated_photo_is_read_as_its_boxes_were_drawn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_exif_rotated_photo_is_read_as_its_boxes_were_drawn(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     folder = write_set(tmp_path / "set", (60, 40), ROTATE_90)
     source = load_coco(folder, folder / "instances.json")
     with caplog.at_level(logging.WARNING, logger="objectix_edge"):

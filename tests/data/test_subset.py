@@ -110,7 +110,10 @@ def test_a_file_name_that_leaves_the_output_folder_is_refused_before_any_copy(tm
     name = "../../escape.jpg" if kind == "climbs-out" else str(outside)
     ann = tmp_path / "instances.json"
     cats = [{"id": 1, "name": "thing"}]
-    pics = [{"id": 1, "file_name": "ok.jpg", "width": 4, "height": 4}, {"id": 2, "file_name": name, "width": 4, "height": 4}]
+    pics = [
+        {"id": 1, "file_name": "ok.jpg", "width": 4, "height": 4},
+        {"id": 2, "file_name": name, "width": 4, "height": 4},
+    ]
     ann.write_text(json.dumps({"images": pics, "annotations": [], "categories": cats}))
     out = tmp_path / "out"
     with pytest.raises(InputError) as info:
