@@ -74,14 +74,20 @@ class CalibCache:
 ARTIFACT_SUFFIXES = (".int8cpu.onnx", ".int8.onnx", ".fp16.onnx", ".onnx")
 
 
-def cache_beside(artifact: Path) -> Path | None:
-    """``model.calib.json`` beside any file made from ``model.onnx`` (FP32, FP16 or either INT8 form)."""
+def cache_path_for(artifact: Path) -> Path | None:
+    """``model.calib.json`` for any file made from ``model.onnx`` (FP32, FP16 or either INT8 form), where
+    calibrate writes it; None for a file not named like one of ours."""
     name = Path(artifact).name
     for suffix in ARTIFACT_SUFFIXES:
         if name.endswith(suffix):
-            cache = Path(artifact).with_name(name[: -len(suffix)] + ".calib.json")
-            return cache if cache.is_file() else None
+            return Path(artifact).with_name(name[: -len(suffix)] + ".calib.json")
     return None
+
+
+def cache_beside(artifact: Path) -> Path | None:
+    """The calibration cache beside ``artifact`` when there is one."""
+    cache = cache_path_for(artifact)
+    return cache if cache is not None and cache.is_file() else None
 
 
 def save_cache(cache: CalibCache, path: Path) -> Path:
@@ -115,15 +121,6 @@ def load_cache(path: Path) -> CalibCache:
         ) from exc
 
 
-def cache_beside(int8_path: Path) -> Path:
-    """``model.int8.onnx`` / ``model.int8cpu.onnx`` → ``model.calib.json`` (where calibrate writes it)."""
-    name = int8_path.name
-    for tag in (".int8cpu.onnx", ".int8.onnx"):
-        if name.endswith(tag):
-            return int8_path.with_name(name[: -len(tag)] + ".calib.json")
-    return int8_path.with_suffix(".calib.json")
-
-
 def check_int8_cache(int8_path: Path, recorded_sha256: str | None) -> None:
     """Refuse an INT8 file whose calibration cache (beside it) is not the one it was made from.
 
@@ -131,7 +128,7 @@ def check_int8_cache(int8_path: Path, recorded_sha256: str | None) -> None:
     whose parts disagree; judging or deploying it would mix two calibrations. Files without the record
     (older) or without a cache beside them (deployed alone) have nothing to disagree with.
     """
-    cache = cache_beside(Path(int8_path))
+    cache = cache_path_for(Path(int8_path)) or Path(int8_path).with_suffix(".calib.json")
     if recorded_sha256 is None or not cache.is_file():
         return
     actual = sha256_file(cache)
