@@ -77,7 +77,7 @@ def open_footage(path: Path) -> FrameSource:
     """A video file or an image folder as a frame source (read in order, every frame)."""
     path = Path(path)
     if path.is_dir():
-        return ImageFolderSource(path)
+        return ImageFolderSource(path, option=None)
     if not path.is_file():
         raise InputError(f"{path}: no such video file or frame folder; pass footage of your camera")
     return VideoFileSource(path)

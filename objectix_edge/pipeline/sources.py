@@ -209,9 +209,11 @@ class VideoFileSource(FrameSource):
 class ImageFolderSource(FrameSource):
     """Every image of a folder in name order; an unreadable image is skipped and counted."""
 
-    def __init__(self, folder: str | Path, fps: float = 0.0) -> None:
+    def __init__(self, folder: str | Path, fps: float = 0.0, option: str | None = "--images") -> None:
         super().__init__(str(folder), Path(folder))
         self.folder = Path(folder)
+        # The fix its errors name: the run command's option, or (None) footage given to any command.
+        self.fix = f"point {option} at a folder of images" if option else "give a folder of frames or a video file"
         self._files: list[Path] = []
         self._next = 0
         self._fps = fps
@@ -222,11 +224,11 @@ class ImageFolderSource(FrameSource):
 
     def _open(self) -> None:
         if not self.folder.is_dir():
-            raise InputError(f"{self.folder}: image folder not found; check --images")
+            raise InputError(f"{self.folder}: image folder not found; {self.fix}")
         self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self._files:
             raise InputError(
-                f"{self.folder}: holds no images ({', '.join(IMAGE_SUFFIXES)}); point --images at a folder of images"
+                f"{self.folder}: holds no images ({', '.join(IMAGE_SUFFIXES)}); {self.fix}"
             )
 
     def read(self) -> Frame | None:
