@@ -30,7 +30,7 @@ from objectix_edge.eval.parity import (
     classifier_figures,
     classifier_outputs,
     detector_parity,
-    exactness_checks,
+    judged_report,
     open_pair,
 )
 from objectix_edge.eval.parity_report import ParityReport
@@ -41,7 +41,7 @@ from objectix_edge.eval.stats import (
     share_interval,
     with_exact_bounds,
 )
-from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
+from objectix_edge.eval.verdict import Evidence
 from objectix_edge.pipeline.preprocess import preprocess_rois
 from objectix_edge.runtime.base import Runner
 
@@ -284,23 +284,14 @@ def compare_footage(artifact: Runner, reference: Runner, config: FootageParityCo
     budget = config.budget or budget_for(artifact.spec.task, artifact.precision)
     judge = _detector if artifact.spec.task == Task.DETECT else _classifier
     det, cls, evidence, block, frames = judge(artifact, reference, choice, config)
-    checks = tuple(exactness_checks(budget, det, cls))
-    judgement = exactness_judgement(checks) if budget.exact else statistical_judgement(budget, evidence)
-    judgement = replace(judgement, unit="frames")  # FP32's exactness too was judged on frames
-    return ParityReport(
-        artifact=str(artifact.path),
-        reference=str(reference.path),
-        task=artifact.spec.task,
-        precision=artifact.precision,
-        backend=artifact.describe(),
-        images=frames.checked(),
-        budget=budget,
-        checks=checks,
-        judgement=judgement,
-        evidence=evidence,
-        detection=det,
-        classification=cls,
-        int8_kernels=getattr(getattr(artifact, "int8_kernels", None), "value", None),
+    report = judged_report(
+        artifact,
+        reference,
+        budget,
+        det,
+        cls,
+        evidence,
+        frames.checked(),
         footage={
             "source": str(config.footage),
             "sha256": footage_sha256(config.footage),
@@ -313,6 +304,8 @@ def compare_footage(artifact: Runner, reference: Runner, config: FootageParityCo
             "metric_drop": "not judged (no labels)",
         },
     )
+    # FP32's exactness too was judged on frames: the verdict's numbers count frames, not images.
+    return replace(report, judgement=replace(report.judgement, unit="frames"))
 
 
 def run_footage_parity(artifact: Path | str, reference: Path | str, config: FootageParityConfig) -> ParityReport:

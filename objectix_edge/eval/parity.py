@@ -233,6 +233,21 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         det, evidence = _detector_parity(artifact, reference, source, ids, config)
     else:
         cls, evidence = _classifier_parity(artifact, reference, source, ids, config)
+    return judged_report(artifact, reference, budget, det, cls, evidence, len(ids))
+
+
+def judged_report(
+    artifact: Runner,
+    reference: Runner,
+    budget: Budget,
+    det: DetectionParity | None,
+    cls: ClassifierParity | None,
+    evidence: Evidence,
+    samples: int,
+    **extra: Any,
+) -> ParityReport:
+    """The verdict on measured parity (exactness for FP32, the statistical gates otherwise) as a report;
+    ``samples`` images or frames; ``extra`` fields (e.g. ``footage``) go into the report as they are."""
     checks = tuple(exactness_checks(budget, det, cls))
     if budget.exact:
         judgement = exactness_judgement(checks, _excused_notes(det, cls))
@@ -244,7 +259,7 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         task=artifact.spec.task,
         precision=artifact.precision,
         backend=artifact.describe(),
-        images=len(ids),
+        images=samples,
         budget=budget,
         checks=checks,
         judgement=judgement,
@@ -252,6 +267,7 @@ def compare_runners(artifact: Runner, reference: Runner, config: ParityConfig) -
         detection=det,
         classification=cls,
         int8_kernels=getattr(getattr(artifact, "int8_kernels", None), "value", None),
+        **extra,
     )
 
 

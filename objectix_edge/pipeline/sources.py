@@ -227,9 +227,7 @@ class ImageFolderSource(FrameSource):
             raise InputError(f"{self.folder}: image folder not found; {self.fix}")
         self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self._files:
-            raise InputError(
-                f"{self.folder}: holds no images ({', '.join(IMAGE_SUFFIXES)}); {self.fix}"
-            )
+            raise InputError(f"{self.folder}: holds no images ({', '.join(IMAGE_SUFFIXES)}); {self.fix}")
 
     def read(self) -> Frame | None:
         while self._next < len(self._files):
