@@ -17,7 +17,7 @@ import numpy as np
 
 from objectix_edge.bench.suite import SuiteConfig, SuiteResult, reference_checkpoints
 from objectix_edge.enums import Backend, Task
-from objectix_edge.eval.parity import ParityConfig, ParityReport, compare_runners
+from objectix_edge.eval.parity import ParityConfig, ParityReport, compare_runners, reference_runner
 from objectix_edge.runtime.base import Runner
 
 
@@ -121,7 +121,6 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
 def measure_accuracy(result: SuiteResult, config: AccuracyConfig, suite: SuiteConfig) -> list[dict[str, Any]]:
     """One record per artifact × backend of the run (the random-weight baseline has no accuracy)."""
     from objectix_edge.bench.suite import model_key, open_artifact
-    from objectix_edge.runtime.torch_runner import TorchRunner
 
     checkpoints = reference_checkpoints(suite)
     seen: set[tuple[str, str]] = set()
@@ -145,8 +144,7 @@ def measure_accuracy(result: SuiteResult, config: AccuracyConfig, suite: SuiteCo
                 device=suite.device,
                 threads=suite.threads,
             )
-            ref_device = suite.device if suite.device.startswith("cuda") else "cpu"
-            with TorchRunner.from_checkpoint(ckpt, device=ref_device) as reference:
+            with reference_runner(ckpt, runner, suite.device) as reference:
                 report = compare_runners(runner, reference, parity_cfg)
             records.append(parity_record(report, row.artifact, row.backend))
     return records

@@ -271,6 +271,18 @@ def judged_report(
     )
 
 
+def reference_runner(reference: Path | str, artifact: Runner, device: str = "cpu") -> Runner:
+    """The PyTorch original of ``artifact`` (on CUDA when the artifact is judged there, else the CPU), run at
+    the artifact's input size: the artifact may have been exported at another --imgsz."""
+    from objectix_edge.runtime.torch_runner import TorchRunner
+
+    ref_device = device if device.startswith("cuda") else "cpu"
+    ref = TorchRunner.from_checkpoint(reference, device=ref_device)
+    if ref.spec.input_size != artifact.spec.input_size:
+        ref = TorchRunner(ref.model, ref.spec.with_input_size(artifact.spec.input_size), ref.path, device=ref_device)
+    return ref
+
+
 @contextlib.contextmanager
 def open_pair(
     artifact: Path | str, reference: Path | str, device: str = "cpu", threads: int | None = None
@@ -278,16 +290,12 @@ def open_pair(
     """The artifact (its spec and precision from the file, judged as its target computes it) and its
     PyTorch original, run at the artifact's input size."""
     from objectix_edge.runtime.open import open_runner
-    from objectix_edge.runtime.torch_runner import TorchRunner
 
-    with open_runner(artifact, device=device, threads=threads, judge=True) as art:
-        ref_device = device if device.startswith("cuda") else "cpu"
-        ref = TorchRunner.from_checkpoint(reference, device=ref_device)
-        if ref.spec.input_size != art.spec.input_size:
-            # The artifact may have been exported at another --imgsz; run the original at that size too.
-            ref = TorchRunner(ref.model, ref.spec.with_input_size(art.spec.input_size), ref.path, device=ref_device)
-        with ref:
-            yield art, ref
+    with (
+        open_runner(artifact, device=device, threads=threads, judge=True) as art,
+        reference_runner(reference, art, device) as ref,
+    ):
+        yield art, ref
 
 
 def run_parity(artifact: Path | str, reference: Path | str, config: ParityConfig) -> ParityReport:
