@@ -26,8 +26,8 @@ HELD_OUT = 53
 
 
 def _train(work: Path, train_ann: Path, seed: int, epochs: int) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
+    from objectix_edge.train.train_config import TrainConfig
+    from objectix_edge.train.trainer import train
 
     last = work / "train" / "last.pt"
     if not last.is_file():

@@ -41,8 +41,8 @@ class Row:
 
 
 def _train(work: Path, model: str, data: Path, ann: Path, kwargs: dict[str, Any], **cfg: Any) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
+    from objectix_edge.train.train_config import TrainConfig
+    from objectix_edge.train.trainer import train
 
     last = work / "train" / "last.pt"
     if last.is_file():

@@ -42,19 +42,19 @@ import cv2
 import numpy as np
 from vtest import fetch_vtest
 
+from objectix_edge.cascade.device_preprocess import on_cuda
+from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
+from objectix_edge.cascade.track_labels import ReclassifyPolicy
+from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.data.moving_shapes import NAMES, moving_shapes
-from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
-from objectix_edge.pipeline.device_preprocess import on_cuda
-from objectix_edge.pipeline.loop import LoopConfig, Pipeline
-from objectix_edge.pipeline.postprocess import to_original
-from objectix_edge.pipeline.preprocess import preprocess_detector_batch
-from objectix_edge.pipeline.sinks import JsonlSink
-from objectix_edge.pipeline.sources import VideoFileSource
-from objectix_edge.pipeline.stats import RunSummary
-from objectix_edge.pipeline.track_labels import ReclassifyPolicy
-from objectix_edge.pipeline.tracking import TrackConfig
+from objectix_edge.modelio.postprocess import to_original
+from objectix_edge.modelio.preprocess import preprocess_detector_batch
 from objectix_edge.runtime.base import Runner
 from objectix_edge.runtime.open import open_runner
+from objectix_edge.stream.frame_loop import LoopConfig, Pipeline
+from objectix_edge.stream.run_stats import RunSummary
+from objectix_edge.stream.sinks import JsonlSink
+from objectix_edge.stream.sources import VideoFileSource
 
 REPO = Path(__file__).resolve().parents[1]
 COCO = REPO.parent / "shared" / "data" / "coco-mini"

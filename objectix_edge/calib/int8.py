@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from objectix_edge.calib.cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
 from objectix_edge.calib.footage_reader import FootageCalibReader, calibration_profile
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
@@ -18,6 +17,7 @@ from objectix_edge.enums import CalibMethod, Precision, Task
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.verdict import Verdict
+from objectix_edge.export.calib_cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.export.metadata import read_onnx_spec
 from objectix_edge.spec import ModelSpec
 

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import onnx
 
-from objectix_edge.calib.cache import CalibCache, sha256_file
 from objectix_edge.calib.reader import CalibReader, OrtCalibrationReader
 from objectix_edge.cpu_isa import CpuIsa
 from objectix_edge.enums import CalibMethod, Int8Form
 from objectix_edge.errors import InputError
+from objectix_edge.export.calib_cache import CalibCache, sha256_file
 from objectix_edge.export.graph import head_nodes, tail_nodes
 from objectix_edge.fileio import atomic_path
 from objectix_edge.quiet import module_prints_silenced, quiet_root_warnings_from

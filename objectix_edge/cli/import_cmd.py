@@ -30,7 +30,7 @@ def import_(
 
     Example: objx-edge import objectix 88000.torch -o models/objectix.pt
     """
-    from objectix_edge.data.categories import categories_from_names
+    from objectix_edge.categories import categories_from_names
     from objectix_edge.errors import InputError
     from objectix_edge.models.importers import import_to_checkpoint
     from objectix_edge.outputs import check_outputs

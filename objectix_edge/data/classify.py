@@ -51,7 +51,7 @@ class ClassifyDataset(EpochSeeded):
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.data.transforms import random_resized_crop
-        from objectix_edge.pipeline.preprocess import fit, normalize, preprocess_image, resize_image
+        from objectix_edge.modelio.preprocess import fit, normalize, preprocess_image, resize_image
 
         image_id, label = self.samples[index]
         image = self.source.read(image_id)
@@ -102,7 +102,7 @@ class ObjectixWindowDataset(EpochSeeded):
         ]
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.pipeline.preprocess import preprocess_masked
+        from objectix_edge.modelio.preprocess import preprocess_masked
 
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.errors import InputError
-from objectix_edge.pipeline.sources import IMAGE_SUFFIXES, FrameSource, ImageFolderSource, VideoFileSource
+from objectix_edge.stream.sources import IMAGE_SUFFIXES, FrameSource, ImageFolderSource, VideoFileSource
 
 DEFAULT_HOLDOUT = 0.25  # share of the footage (its end) kept for judging; never calibrated on
 

@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from objectix_edge.deploy.config import DeployConfig
+from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.deploy.splits import Split
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext
+from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.deploy.runner import DeployHooks
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path, user_cache_dir, write_json_atomic
@@ -99,8 +99,8 @@ def _train(
     config: DemoConfig,
     progress: bool,
 ) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
+    from objectix_edge.train.train_config import TrainConfig
+    from objectix_edge.train.trainer import train
 
     cfg = TrainConfig(
         model=model,
@@ -144,8 +144,8 @@ def run_video(
     video: Path, detector: Path, classifier: Path, out_dir: Path, threads: int | None
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """The headless cascade over ``video``: annotated video + JSONL; returns their paths and the run summary."""
-    from objectix_edge.pipeline.session import RunConfig, run_pipeline
-    from objectix_edge.pipeline.sources import VideoFileSource
+    from objectix_edge.serve.session import RunConfig, run_pipeline
+    from objectix_edge.stream.sources import VideoFileSource
 
     outputs = {"annotated video": out_dir / "annotated.mp4", "detections": out_dir / "detections.jsonl"}
     config = RunConfig(

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext, StepOutcome, StepRecord, StepStatus
+from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.errors import ObjxError
 from objectix_edge.fileio import make_output_dir
 
@@ -42,7 +42,7 @@ def _record(ctx: DeployContext, step: Step, outcome: StepOutcome, seconds: float
 
 def run_steps(ctx: DeployContext, steps: tuple[Step, ...], hooks: DeployHooks = DeployHooks()) -> DeployContext:
     """Run ``steps`` on ``ctx``; after a chain-stopping failure the rest are recorded as not run."""
-    from objectix_edge.deploy.report import write_reports
+    from objectix_edge.deploy.deploy_report import write_reports
 
     stopped_by: str | None = None
     ctx.note = hooks.note

@@ -217,7 +217,7 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
 
 
 def step_bench(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.bench import plots, report
+    from objectix_edge.bench import bench_report, plots
     from objectix_edge.bench.harness import BenchConfig
     from objectix_edge.bench.suite import SuiteConfig, run_suite
 
@@ -236,11 +236,11 @@ def step_bench(ctx: DeployContext) -> StepOutcome:
     names = {p.name: str(p) for p in paths}
     result.accuracy = [{**r, "artifact": names.get(r["artifact"], r["artifact"])} for r in ctx.parity]
     files = {
-        "bench-json": report.write_json(result, ctx.out / "bench.json"),
-        "bench-csv": report.write_csv(result, ctx.out / "bench.csv"),
+        "bench-json": bench_report.write_json(result, ctx.out / "bench.json"),
+        "bench-csv": bench_report.write_csv(result, ctx.out / "bench.csv"),
         "bench-plot": plots.write_plot(result, ctx.out / "bench.png"),
     }
-    ctx.bench = report.result_record(result)
+    ctx.bench = bench_report.result_record(result)
     ctx.plots["latency and accuracy"] = files["bench-plot"]
     best = max(
         (r for r in result.rows if not r.is_baseline and r.speedup), key=lambda r: r.speedup or 0.0, default=None

@@ -23,7 +23,7 @@ from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.eval.inference import classify, roi_batches, run_batch
 from objectix_edge.fileio import atomic_path
-from objectix_edge.pipeline.preprocess import preprocess_image
+from objectix_edge.modelio.preprocess import preprocess_image
 from objectix_edge.runtime.base import Runner
 
 

@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.calib.reader import MIN_ROI_SIDE
 from objectix_edge.data.footage import FootagePlan, count_frames, even_indices, footage_sha256, read_frames
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.eval.budgets import AGREEMENT_CONF, Budget, budget_for
+from objectix_edge.eval.budgets import Budget, budget_for
 from objectix_edge.eval.evidence import BootstrapConfig, detector_agreement
 from objectix_edge.eval.inference import DEFAULT_CONF, RoiBatch, detect_frames, frame_batches, top_boxes
 from objectix_edge.eval.parity import (
@@ -34,7 +33,7 @@ from objectix_edge.eval.parity import (
     open_pair,
 )
 from objectix_edge.eval.parity_report import ParityReport
-from objectix_edge.eval.stats import (
+from objectix_edge.eval.uncertainty import (
     Interval,
     block_bootstrap_weights,
     block_length,
@@ -42,7 +41,8 @@ from objectix_edge.eval.stats import (
     with_exact_bounds,
 )
 from objectix_edge.eval.verdict import Evidence
-from objectix_edge.pipeline.preprocess import preprocess_rois
+from objectix_edge.modelio.postprocess import AGREEMENT_CONF
+from objectix_edge.modelio.preprocess import MIN_ROI_SIDE, preprocess_rois
 from objectix_edge.runtime.base import Runner
 
 
@@ -88,7 +88,7 @@ def frame_range(text: str | None) -> tuple[int, int] | None:
 
 def held_out_range(artifact: Path | None, footage: Path) -> FootagePlan | None:
     """The FootagePlan of the calibration cache beside ``artifact`` when it was made from this footage."""
-    from objectix_edge.calib.cache import cache_beside, load_cache
+    from objectix_edge.export.calib_cache import cache_beside, load_cache
 
     cache = cache_beside(artifact) if artifact is not None else None
     plan = load_cache(cache).footage if cache is not None else None

@@ -36,7 +36,7 @@ from objectix_edge.eval.inference import (
 from objectix_edge.eval.matching import MatchResult, match_detections
 from objectix_edge.eval.parity_report import ClassifierParity, DetectionParity, ParityReport
 from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
-from objectix_edge.pipeline.postprocess import softmax
+from objectix_edge.modelio.postprocess import softmax
 from objectix_edge.runtime.base import Runner
 
 DEFAULT_STRIDE = 4

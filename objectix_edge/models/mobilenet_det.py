@@ -161,7 +161,7 @@ class MobileNetDetector(nn.Module):
 
 
 def coco_categories() -> tuple[Category, ...]:
-    from objectix_edge.data.categories import COCO_CATEGORIES
+    from objectix_edge.categories import COCO_CATEGORIES
 
     return COCO_CATEGORIES
 

@@ -100,7 +100,7 @@ def objectix_resnet50(
 
     ``imgsz`` is only the nominal size used to trace the export and to bench; the model takes any size.
     """
-    from objectix_edge.data.categories import COCO_CATEGORIES
+    from objectix_edge.categories import COCO_CATEGORIES
 
     cats = tuple(categories) if categories is not None else COCO_CATEGORIES
     spec = objectix_spec(cats, AttentionVariant(variant).value, layers, max_side, imgsz)

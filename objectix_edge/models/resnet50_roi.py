@@ -64,7 +64,7 @@ def resnet50_roi(
     roi_context: float = 0.25,
 ) -> ResNetRoi:
     """ResNet-50 ROI classifier; smaller ``layers``/``base_width`` give tiny variants for tests."""
-    from objectix_edge.data.categories import COCO_CATEGORIES
+    from objectix_edge.categories import COCO_CATEGORIES
 
     cats = tuple(categories) if categories is not None else COCO_CATEGORIES
     spec = ModelSpec(

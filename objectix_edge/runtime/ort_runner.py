@@ -153,7 +153,7 @@ class OrtRunner(Runner):
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
         if self.precision == Precision.INT8:
-            from objectix_edge.calib.cache import check_int8_cache
+            from objectix_edge.export.calib_cache import check_int8_cache
 
             check_int8_cache(path, metadata.get(CALIB_CACHE_METADATA_KEY))
         if self.precision == Precision.INT8 and device == "cpu":

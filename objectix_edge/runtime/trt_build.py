@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from objectix_edge.calib.cache import sha256_file
 from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.export.calib_cache import sha256_file
 from objectix_edge.export.metadata import detect_precision, load_onnx, read_onnx_spec
 from objectix_edge.fileio import atomic_path, ensure_writable_dir, write_bytes_atomic
 from objectix_edge.runtime.profile import BatchProfile, input_shapes

@@ -11,7 +11,7 @@ import pytest
 from objectix_edge.enums import Precision, Task
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.evidence import RoiOutcome, classifier_evidence
-from objectix_edge.eval.stats import Interval
+from objectix_edge.eval.uncertainty import Interval
 from objectix_edge.eval.verdict import Evidence, Verdict, statistical_judgement
 
 INT8_DET = budget_for(Task.DETECT, Precision.INT8)

@@ -105,7 +105,7 @@ def test_classifier_engine_matches_its_onnx(engines, precision: str) -> None:
 def test_detector_engine_matches_its_onnx(engines, calib_cases, precision: str) -> None:
     import cv2
 
-    from objectix_edge.pipeline.preprocess import preprocess_detector_batch
+    from objectix_edge.modelio.preprocess import preprocess_detector_batch
     from objectix_edge.runtime.ort_runner import OrtRunner
     from objectix_edge.runtime.trt_runner import TrtRunner
 
