@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
 from objectix_edge.pipeline.tracking import TrackConfig
@@ -14,10 +15,16 @@ from tests.runtime.recording import RecordingTorchRunner
 PHOTOS = sorted((REPO_ROOT / "samples" / "coco" / "images").iterdir())
 
 
+def _read(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
 def test_detector_and_classifier_are_checked_on_their_first_call_only(tiny_det_ckpt: Path, tiny_cls_ckpt: Path) -> None:
     detector, classifier = RecordingTorchRunner.load(tiny_det_ckpt), RecordingTorchRunner.load(tiny_cls_ckpt)
     cascade = Cascade(detector, classifier, CascadeConfig(conf=0.01))
-    frames = [cv2.imread(str(p)) for p in PHOTOS] * 2
+    frames = [_read(p) for p in PHOTOS] * 2
     shown = sum(len(cascade(frame).detections) > 0 for frame in frames)
     assert detector.checks == [True] + [False] * (len(frames) - 1)
     assert shown >= 2 and classifier.checks == [True] + [False] * (shown - 1)
@@ -29,6 +36,6 @@ def test_tracked_second_stage_checks_its_first_call_only(tiny_det_ckpt: Path, ti
     cascade = Cascade(detector, classifier, CascadeConfig(conf=0.01, track=TrackConfig()))
     cascade.start(live=False)  # files: the classifier runs in the inference thread
     for p in PHOTOS:
-        cascade(cv2.imread(str(p)))
+        cascade(_read(p))
     cascade.close()
     assert classifier.checks and classifier.checks == [True] + [False] * (len(classifier.checks) - 1)
