@@ -97,7 +97,7 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
         "artifact": artifact,
         "backend": runner.backend.value,
         "precision": runner.precision.value,
-        "int8_kernels": getattr(getattr(runner, "int8_kernels", None), "value", None),
+        "int8_kernels": kernels.value if (kernels := runner.capabilities.int8_kernels) is not None else None,
         "metric": metric,
         "images": len(ids),
         "value": value,

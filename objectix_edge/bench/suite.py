@@ -179,7 +179,7 @@ def _label(runner: Runner, path: Path | None, config: SuiteConfig) -> str:
 
 
 def _int8_kernels(runner: Runner) -> str:
-    kernels = getattr(runner, "int8_kernels", None)
+    kernels = runner.capabilities.int8_kernels
     return kernels.value if kernels is not None else ""
 
 

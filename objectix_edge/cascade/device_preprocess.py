@@ -13,17 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.enums import Backend
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ChannelOrder, ModelSpec
 
-# Backends whose runners take (and return) torch tensors on their device; ONNX Runtime takes numpy.
-TENSOR_BACKENDS = (Backend.TORCH, Backend.TENSORRT)
-
 
 def takes_device_tensors(runner: Runner) -> bool:
-    """True when ``runner`` accepts torch tensors on its own device."""
-    return runner.backend in TENSOR_BACKENDS
+    """True when ``runner`` accepts torch tensors on its own device (as its capabilities declare)."""
+    return runner.capabilities.device_tensors
 
 
 def on_cuda(runner: Runner) -> bool:

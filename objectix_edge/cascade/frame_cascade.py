@@ -118,6 +118,7 @@ class Cascade:
             else None
         )
         self._counter = itertools.count()
+        self._detector_checked = False  # feeds are checked on the first call; later frames are alike
 
     def start(self, live: bool) -> None:
         """Run the classifier asynchronously when configured so (by default: on live sources, with tracking)."""
@@ -145,7 +146,9 @@ class Cascade:
         else:
             batch, boxes = preprocess_detector_batch([image_bgr], spec)
         t1 = time.perf_counter()
-        raw = as_numpy(self.detector.infer({spec.input_names[0]: batch})[spec.output_names[0]])
+        out = self.detector.infer({spec.input_names[0]: batch}, check=not self._detector_checked)
+        self._detector_checked = True
+        raw = as_numpy(out[spec.output_names[0]])
         t2 = time.perf_counter()
         floor = self.config.conf if self.config.track is None else min(self.config.track.floor, self.config.conf)
         rows = to_original(raw[0], boxes[0], floor)

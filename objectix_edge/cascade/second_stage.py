@@ -33,14 +33,17 @@ def as_numpy(value: Any) -> np.ndarray:
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
-def classify_probs(classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+def classify_probs(
+    classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray, check: bool = True
+) -> tuple[np.ndarray, dict[str, float]]:
     """Preprocess ``boxes`` (original pixels) of one frame and classify them in one batched call:
-    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``)."""
+    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``). ``check``: as for
+    ``Runner.infer`` (a stage that has had one call checked passes False)."""
     spec = classifier.spec
     t0 = time.perf_counter()
     feeds = preprocess_rois(image_bgr, np.asarray(boxes).tolist(), spec)
     t1 = time.perf_counter()
-    logits = as_numpy(classifier.infer(feeds)[spec.output_names[0]]).astype(np.float32, copy=False)
+    logits = as_numpy(classifier.infer(feeds, check=check)[spec.output_names[0]]).astype(np.float32, copy=False)
     probs = softmax(logits)
     t2 = time.perf_counter()
     return probs, {"roi_crop": (t1 - t0) * 1e3, "classifier": (t2 - t1) * 1e3}
@@ -56,13 +59,18 @@ class SecondStage:
         self.labels = TrackLabels(policy, classifier.spec.categories)
         self.worker: ClassifierWorker | None = None
         self.stats = ClassifierStats("tracked" if tracking else "every box")
+        self._checked = False  # the classifier's feeds are checked on its first call only
+
+    def _classify(self, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        """``classify_probs``, checking the feeds of the first call (later calls come from the same code)."""
+        result = classify_probs(self.classifier, image_bgr, boxes, check=not self._checked)
+        self._checked = True
+        return result
 
     def start_async(self, queue_size: int) -> None:
         """Move classification to its own worker (tracked mode only: untracked boxes have no later frame)."""
         if self.tracking and self.worker is None:
-            self.worker = ClassifierWorker(
-                lambda image, boxes: classify_probs(self.classifier, image, boxes), queue_size
-            )
+            self.worker = ClassifierWorker(self._classify, queue_size)
             self.stats.mode = "async"
 
     def close(self) -> None:
@@ -92,7 +100,7 @@ class SecondStage:
         out: list[RoiLabel | None] = [None] * len(rows)
         if track_ids is None:
             if len(rows):
-                probs, t = classify_probs(self.classifier, image_bgr, rows[: self.top_k, :4])
+                probs, t = self._classify(image_bgr, rows[: self.top_k, :4])
                 timings.update(t)
                 self._count(len(probs), t["classifier"])
                 cats = self.classifier.spec.categories
@@ -112,7 +120,7 @@ class SecondStage:
                         self.stats.dropped_requests += 1
                         self.stats.dropped_rois += len(lost.track_ids)
                 else:
-                    probs, t = classify_probs(self.classifier, image_bgr, request.boxes)
+                    probs, t = self._classify(image_bgr, request.boxes)
                     timings.update(t)
                     self._count(len(probs), t["classifier"])
                     self.labels.answer(frame, tids, probs)

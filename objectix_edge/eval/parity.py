@@ -266,7 +266,7 @@ def judged_report(
         evidence=evidence,
         detection=det,
         classification=cls,
-        int8_kernels=getattr(getattr(artifact, "int8_kernels", None), "value", None),
+        int8_kernels=kernels.value if (kernels := artifact.capabilities.int8_kernels) is not None else None,
         **extra,
     )
 

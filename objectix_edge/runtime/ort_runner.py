@@ -24,7 +24,7 @@ from objectix_edge.export.metadata import (
     spec_from_metadata,
 )
 from objectix_edge.fileio import user_cache_dir
-from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
 from objectix_edge.runtime.profile import BatchProfile, input_shapes
 from objectix_edge.spec_check import check_graph_fits
@@ -114,6 +114,8 @@ class OrtRunner(Runner):
     ``judge``: the outputs will be compared with the original (parity, accuracy budgets), so an INT8
     file runs as its target computes it; otherwise as fast as it runs correctly here. ``int8_kernels``
     forces a choice; ``host`` stands in for this CPU's ISA class.
+
+    Capabilities: numpy feeds (tensors are copied to the host); declares its INT8 kernels.
     """
 
     backend = Backend.ONNXRUNTIME
@@ -207,6 +209,10 @@ class OrtRunner(Runner):
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def capabilities(self) -> RunnerCapabilities:
+        return RunnerCapabilities(int8_kernels=self.int8_kernels, precision=self.precision)
 
     @property
     def providers(self) -> list[str]:

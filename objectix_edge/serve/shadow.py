@@ -129,7 +129,7 @@ class ShadowSummary:
 
 def shadow_minimum(deployed: Runner) -> float:
     """The matched share (%) the deployed detector must keep against the shadow."""
-    precision = getattr(deployed, "precision", Precision.FP32)
+    precision = deployed.capabilities.precision
     if precision == Precision.FP32:
         return FP32_MINIMUM
     minimum = budget_for(Task.DETECT, precision).min_matched
