@@ -59,3 +59,13 @@ class DeployContext:
 
     def failed_step(self) -> StepRecord | None:
         return next((s for s in self.steps if s.status == StepStatus.FAILED), None)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the chain: ``run`` makes or checks artifacts; a failed ``stops_chain`` step ends the chain."""
+
+    name: str
+    title: str
+    run: Callable[[DeployContext], StepOutcome]
+    stops_chain: bool = True

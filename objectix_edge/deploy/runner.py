@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from objectix_edge.deploy.context import DeployContext, StepOutcome, StepRecord, StepStatus
+from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepRecord, StepStatus
 from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.errors import ObjxError
 from objectix_edge.fileio import make_output_dir
@@ -24,14 +24,6 @@ class DeployHooks:
     start: Callable[[str, str, int, int], None] = lambda _name, _title, _i, _n: None
     done: Callable[[StepRecord], None] = lambda _record: None
     note: Callable[[str], None] = lambda _msg: None
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    title: str
-    run: Callable[[DeployContext], StepOutcome]
-    stops_chain: bool = True
 
 
 def _record(ctx: DeployContext, step: Step, outcome: StepOutcome, seconds: float) -> None:

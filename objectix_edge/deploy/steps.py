@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from objectix_edge.deploy.context import DeployContext, StepOutcome, StepStatus
-from objectix_edge.deploy.runner import Step
+from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepStatus
 from objectix_edge.errors import ObjxError
 
 if TYPE_CHECKING:
