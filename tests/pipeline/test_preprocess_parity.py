@@ -105,9 +105,9 @@ def _reference_preprocess_rois(image_bgr: np.ndarray, boxes: Sequence[Sequence[f
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         image, lb = _reference_preprocess_image(image_bgr, spec)
         _, h, w = image.shape
-        masks = [_reference_box_mask(b, lb, h, w) for b in boxes]
-        stacked = np.stack(masks) if masks else np.zeros((0, 1, h, w), np.float32)
-        return {"images": np.repeat(image[None], len(masks), axis=0), "roi_mask": stacked}
+        box_masks = [_reference_box_mask(b, lb, h, w) for b in boxes]
+        stacked = np.stack(box_masks) if box_masks else np.zeros((0, 1, h, w), np.float32)
+        return {"images": np.repeat(image[None], len(box_masks), axis=0), "roi_mask": stacked}
     crops, masks = zip(*(_reference_crop_roi(image_bgr, b, spec) for b in boxes), strict=True)
     return {k: v for k, v in {"images": np.stack(crops), "roi_mask": np.stack(masks)}.items() if k in spec.input_names}
 
@@ -124,7 +124,7 @@ def _reference_preprocess_masked(image_bgr: np.ndarray, masks: Sequence[np.ndarr
 
 def _images() -> list[np.ndarray]:
     """Real photos, an odd-sized non-contiguous crop of one, and a 1080p frame made from one."""
-    photos = [cv2.imread(str(p)) for p in PHOTOS[:4]]
+    photos: list[np.ndarray] = [np.asarray(cv2.imread(str(p))) for p in PHOTOS[:4]]
     odd = photos[0][7:340, 3:520]  # 333×517, a view with the parent's row stride
     full_hd = cv2.resize(photos[1], (1920, 1080), interpolation=cv2.INTER_CUBIC)
     return [*photos, odd, full_hd]
