@@ -215,7 +215,10 @@ def main() -> None:
     parser.add_argument("--image", type=Path, default=PHOTO)
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    photo = cv2.imread(str(args.image))
+    read = cv2.imread(str(args.image))
+    if read is None:
+        raise SystemExit(f"{args.image}: not a readable image")
+    photo = np.asarray(read)
     frame = cv2.resize(photo, (1920, 1080), interpolation=cv2.INTER_CUBIC)  # a 1080p frame of real content
     fx, fy = 1920 / photo.shape[1], 1080 / photo.shape[0]
     boxes_1080 = [[x1 * fx, y1 * fy, x2 * fx, y2 * fy] for x1, y1, x2, y2 in BOXES]
