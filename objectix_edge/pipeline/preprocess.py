@@ -271,8 +271,11 @@ def crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec) -> tu
     return image, mask
 
 
-def _crop_into(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec, mask: np.ndarray) -> np.ndarray:
-    """The box with context, resized to the input size (HWC, not normalized); its box mask marked in ``mask``."""
+def _crop_into(
+    image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec, mask: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The box with context, resized to the input size (HWC, not normalized; into ``out`` when given);
+    its box mask marked in ``mask``."""
     img_h, img_w = image_bgr.shape[:2]
     cx1, cy1, cx2, cy2 = context_box(box, spec.roi_context, img_w, img_h)
     crop = image_bgr[cy1:cy2, cx1:cx2]
@@ -283,16 +286,31 @@ def _crop_into(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec, mas
     in_crop = Letterbox(tw / crop.shape[1], 0.0, 0.0, crop.shape[0], crop.shape[1], scale_y=th / crop.shape[0])
     x1, y1, x2, y2 = (float(v) for v in box)
     box_mask((x1 - cx1, y1 - cy1, x2 - cx1, y2 - cy1), in_crop, th, tw, out=mask)
-    return resize_image(crop, (tw, th), spec.resize_kernel)
+    return resize_image(crop, (tw, th), spec.resize_kernel, out=out)
 
 
 def crop_batch(
-    image_bgr: np.ndarray, boxes: Sequence[Sequence[float]] | np.ndarray, spec: ModelSpec
+    image_bgr: np.ndarray,
+    boxes: Sequence[Sequence[float]] | np.ndarray,
+    spec: ModelSpec,
+    out: np.ndarray | None = None,
+    mask_dtype: type = np.float32,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Crop-mode ROIs of one frame, resized but not normalized (HWC BGR, uint8 unless the kernel is float),
-    and their ``[N, 1, H, W]`` float32 masks: what the device path uploads."""
-    masks = np.zeros((len(boxes), 1, *spec.input_size), np.float32)
-    return [_crop_into(image_bgr, b, spec, masks[i]) for i, b in enumerate(boxes)], masks
+    """Crop-mode ROIs of one frame, resized but not normalized (HWC BGR, uint8 unless the kernel is float;
+    into ``out[i]`` when given: the device path's upload buffer), and their ``[N, 1, H, W]`` 0/1 masks."""
+    masks: np.ndarray = np.zeros((len(boxes), 1, *spec.input_size), mask_dtype)
+    crops = [_crop_into(image_bgr, b, spec, masks[i], None if out is None else out[i]) for i, b in enumerate(boxes)]
+    return crops, masks
+
+
+def roi_masks(
+    boxes: Sequence[Sequence[float]] | np.ndarray, lb: Letterbox, h: int, w: int, dtype: type = np.float32
+) -> np.ndarray:
+    """``[N, 1, h, w]`` 0/1 masks of ``boxes`` (original pixels) mapped by ``lb``: the full-image ROI masks."""
+    masks: np.ndarray = np.zeros((len(boxes), 1, h, w), dtype)
+    for i, b in enumerate(boxes):
+        box_mask(b, lb, h, w, out=masks[i])
+    return masks
 
 
 def preprocess_rois(
@@ -302,11 +320,9 @@ def preprocess_rois(
     a whole-image classifier gets only ``images``, the crops with context)."""
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         h, w = fitted_size(image_bgr.shape[0], image_bgr.shape[1], spec)
-        images, masks = np.empty((len(boxes), 3, h, w), np.float32), np.zeros((len(boxes), 1, h, w), np.float32)
+        images = np.empty((len(boxes), 3, h, w), np.float32)
         lb = _repeated_image(image_bgr, spec, len(boxes), out=images)
-        for i, b in enumerate(boxes):
-            box_mask(b, lb, h, w, out=masks[i])
-        return {"images": images, "roi_mask": masks}
+        return {"images": images, "roi_mask": roi_masks(boxes, lb, h, w)}
     crops, masks = crop_batch(image_bgr, boxes, spec)
     images = np.empty((len(crops), 3, *spec.input_size), np.float32)
     for i, crop in enumerate(crops):

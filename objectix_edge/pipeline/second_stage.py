@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.pipeline.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
+from objectix_edge.pipeline.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.pipeline.postprocess import softmax
 from objectix_edge.pipeline.preprocess import preprocess_rois
 from objectix_edge.pipeline.stats import ClassifierStats, ClassifierSummary
@@ -33,12 +34,19 @@ def as_numpy(value: Any) -> np.ndarray:
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
-def classify_probs(classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+def classify_probs(
+    classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray, normalizer: DeviceNormalizer | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """Preprocess ``boxes`` (original pixels) of one frame and classify them in one batched call:
-    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``)."""
+    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``).
+
+    ``normalizer``: the classifier's DeviceNormalizer: crops go up as uint8 and are normalized there."""
     spec = classifier.spec
     t0 = time.perf_counter()
-    feeds = preprocess_rois(image_bgr, np.asarray(boxes).tolist(), spec)
+    roi_boxes = np.asarray(boxes).tolist()
+    feeds: dict[str, Any] = (
+        normalizer.rois(image_bgr, roi_boxes) if normalizer is not None else preprocess_rois(image_bgr, roi_boxes, spec)
+    )
     t1 = time.perf_counter()
     logits = as_numpy(classifier.infer(feeds)[spec.output_names[0]]).astype(np.float32, copy=False)
     probs = softmax(logits)
@@ -49,8 +57,19 @@ def classify_probs(classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray)
 class SecondStage:
     """Labels for one frame's shown boxes; ``track_ids`` None means no tracking (every-box mode)."""
 
-    def __init__(self, classifier: Runner, top_k: int, policy: ReclassifyPolicy, tracking: bool) -> None:
+    def __init__(
+        self,
+        classifier: Runner,
+        top_k: int,
+        policy: ReclassifyPolicy,
+        tracking: bool,
+        device_preprocess: bool | None = None,
+    ) -> None:
         self.classifier = classifier
+        # As the detector's (CascadeConfig.device_preprocess), but a numpy-only classifier just stays on the host.
+        wanted = device_preprocess if device_preprocess is not None else on_cuda(classifier)
+        on_device = wanted and takes_device_tensors(classifier)
+        self.normalizer = DeviceNormalizer(classifier.spec, classifier.device) if on_device else None
         self.top_k = top_k
         self.tracking = tracking
         self.labels = TrackLabels(policy, classifier.spec.categories)
@@ -61,7 +80,7 @@ class SecondStage:
         """Move classification to its own worker (tracked mode only: untracked boxes have no later frame)."""
         if self.tracking and self.worker is None:
             self.worker = ClassifierWorker(
-                lambda image, boxes: classify_probs(self.classifier, image, boxes), queue_size
+                lambda image, boxes: classify_probs(self.classifier, image, boxes, self.normalizer), queue_size
             )
             self.stats.mode = "async"
 
@@ -92,7 +111,7 @@ class SecondStage:
         out: list[RoiLabel | None] = [None] * len(rows)
         if track_ids is None:
             if len(rows):
-                probs, t = classify_probs(self.classifier, image_bgr, rows[: self.top_k, :4])
+                probs, t = classify_probs(self.classifier, image_bgr, rows[: self.top_k, :4], self.normalizer)
                 timings.update(t)
                 self._count(len(probs), t["classifier"])
                 cats = self.classifier.spec.categories
@@ -112,7 +131,7 @@ class SecondStage:
                         self.stats.dropped_requests += 1
                         self.stats.dropped_rois += len(lost.track_ids)
                 else:
-                    probs, t = classify_probs(self.classifier, image_bgr, request.boxes)
+                    probs, t = classify_probs(self.classifier, image_bgr, request.boxes, self.normalizer)
                     timings.update(t)
                     self._count(len(probs), t["classifier"])
                     self.labels.answer(frame, tids, probs)
