@@ -33,7 +33,7 @@ PHOTOS = sorted((REPO_ROOT / "samples" / "coco" / "images").iterdir())
 
 
 def _photos() -> list[np.ndarray]:
-    return [cv2.imread(str(p)) for p in PHOTOS]
+    return [np.asarray(cv2.imread(str(p))) for p in PHOTOS]
 
 
 def _rows(result) -> np.ndarray:  # type: ignore[no-untyped-def]

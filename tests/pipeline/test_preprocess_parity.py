@@ -260,3 +260,18 @@ def test_box_mask_rule_is_one_for_both_roi_modes() -> None:
     lb = pp.Letterbox(scale=64 / 60, pad_x=0.0, pad_y=0.0, orig_h=60, orig_w=60, scale_y=64 / 60)
     for box in ([10.0, 10.0, 50.0, 50.0], [-3.0, 2.5, 70.0, 20.1], [30.0, 30.0, 30.2, 30.2]):
         assert _diff(pp.box_mask(box, lb, 64, 64), _reference_box_mask(box, lb, 64, 64)) == 0.0
+
+
+def test_the_bilinear_kernel_is_f_interpolate() -> None:
+    """The one float resize (spec.py, ResizeKernel) is there to equal torch's; uint8 bilinear would not."""
+    import torch
+    import torch.nn.functional as F
+
+    image = IMAGES[0]
+    pixels = torch.from_numpy(image.astype(np.float32)).permute(2, 0, 1)[None]
+    for size, tol in (((213, 320), 0.0), ((320, 320), 0.02), ((640, 640), 0.02), ((250, 193), 0.02)):
+        ours = pp.resize_image(image, (size[1], size[0]), ResizeKernel.BILINEAR)
+        torch_out = F.interpolate(pixels, size=size, mode="bilinear", align_corners=False, antialias=False)
+        assert _diff(ours, torch_out[0].permute(1, 2, 0).numpy()) <= tol
+        as_uint8 = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        assert _diff(as_uint8, torch_out[0].permute(1, 2, 0).numpy()) > 0.1
