@@ -77,15 +77,25 @@ def resize_image(
 
 
 def letterbox(
-    image: np.ndarray, size: tuple[int, int], pad_value: int = 114, kernel: ResizeKernel = ResizeKernel.AREA
+    image: np.ndarray,
+    size: tuple[int, int],
+    pad_value: int = 114,
+    kernel: ResizeKernel = ResizeKernel.AREA,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Letterbox]:
-    """Resize ``image`` (H, W, 3 uint8) into ``size`` = (h, w) keeping aspect; pad evenly on both sides."""
+    """Resize ``image`` (H, W, 3 uint8) into ``size`` = (h, w) keeping aspect; pad evenly on both sides.
+
+    ``out``: an (h, w, 3) array to write into (e.g. a pinned upload buffer), cast to its dtype.
+    """
     h, w = image.shape[:2]
     lb, (nh, nw) = _letterbox_geometry(h, w, size)
     top, left = int(lb.pad_y), int(lb.pad_x)
-    out = np.empty((*size, 3), fitted_dtype(image, (nh, nw), kernel))
+    if out is None:  # float only where the kernel resizes in float (an image of the size stays uint8)
+        out = np.empty(
+            (*size, 3), np.float32 if kernel == ResizeKernel.BILINEAR and (nh, nw) != (h, w) else image.dtype
+        )
     _pad_borders(out, top, left, nh, nw, pad_value)
-    resize_image(image, (nw, nh), kernel, out=out[top : top + nh, left : left + nw])
+    resize_image(image, (nw, nh), kernel, out=out[top : top + nh, left : left + nw])  # cv2 writes the window
     return out, lb
 
 
@@ -96,12 +106,6 @@ def _letterbox_geometry(h: int, w: int, size: tuple[int, int]) -> tuple[Letterbo
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     top, left = (th - nh) // 2, (tw - nw) // 2
     return Letterbox(scale=scale, pad_x=float(left), pad_y=float(top), orig_h=h, orig_w=w), (nh, nw)
-
-
-def fitted_dtype(image: np.ndarray, size_hw: tuple[int, int], kernel: ResizeKernel) -> np.dtype:
-    """dtype ``resize_image`` gives ``image`` resized to ``size_hw``: float32 only where the kernel resizes in float."""
-    resizes = tuple(size_hw) != image.shape[:2]
-    return np.dtype(np.float32) if kernel == ResizeKernel.BILINEAR and resizes else image.dtype
 
 
 def _pad_borders(out: np.ndarray, top: int, left: int, nh: int, nw: int, value: float) -> None:
@@ -132,13 +136,7 @@ def fit(image: np.ndarray, spec: ModelSpec, out: np.ndarray | None = None) -> tu
     """
     h, w = image.shape[:2]
     if spec.resize == ResizePolicy.LETTERBOX:
-        if out is None:
-            return letterbox(image, spec.input_size, spec.pad_value, spec.resize_kernel)
-        lb, (nh, nw) = _letterbox_geometry(h, w, spec.input_size)
-        top, left = int(lb.pad_y), int(lb.pad_x)
-        _pad_borders(out, top, left, nh, nw, spec.pad_value)
-        resize_image(image, (nw, nh), spec.resize_kernel, out=out[top : top + nh, left : left + nw])
-        return out, lb
+        return letterbox(image, spec.input_size, spec.pad_value, spec.resize_kernel, out=out)
     th, tw = fitted_size(h, w, spec)
     resized = resize_image(image, (tw, th), spec.resize_kernel, out=out)
     return resized, Letterbox(scale=tw / w, pad_x=0.0, pad_y=0.0, orig_h=h, orig_w=w, scale_y=th / h)
@@ -321,7 +319,9 @@ def preprocess_rois(
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         h, w = fitted_size(image_bgr.shape[0], image_bgr.shape[1], spec)
         images = np.empty((len(boxes), 3, h, w), np.float32)
-        lb = _repeated_image(image_bgr, spec, len(boxes), out=images)
+        if len(boxes) == 0:
+            return {"images": images, "roi_mask": np.zeros((0, 1, h, w), np.float32)}
+        lb = _repeated_image(image_bgr, spec, out=images)
         return {"images": images, "roi_mask": roi_masks(boxes, lb, h, w)}
     crops, masks = crop_batch(image_bgr, boxes, spec)
     images = np.empty((len(crops), 3, *spec.input_size), np.float32)
@@ -331,17 +331,10 @@ def preprocess_rois(
     return {k: v for k, v in {"images": images, "roi_mask": masks}.items() if k in spec.input_names}
 
 
-def _repeated_image(image_bgr: np.ndarray, spec: ModelSpec, n: int, out: np.ndarray) -> Letterbox:
-    """The image preprocessed once into ``out[0]`` and copied to the rest of ``out`` (n × 3 × H × W);
-    the Letterbox even for n = 0 (no pixel work then)."""
-    if n == 0:
-        h, w = image_bgr.shape[:2]
-        th, tw = fitted_size(h, w, spec)
-        if spec.resize == ResizePolicy.LETTERBOX:
-            return _letterbox_geometry(h, w, spec.input_size)[0]
-        return Letterbox(scale=tw / w, pad_x=0.0, pad_y=0.0, orig_h=h, orig_w=w, scale_y=th / h)
+def _repeated_image(image_bgr: np.ndarray, spec: ModelSpec, out: np.ndarray) -> Letterbox:
+    """The image preprocessed once into ``out[0]`` and copied to the rest of ``out`` (N × 3 × H × W)."""
     lb = preprocess_image(image_bgr, spec, out=out[0])[1]
-    out[1:] = out[0]  # the batch is n copies by the model's contract; one broadcast copy, no np.repeat temporary
+    out[1:] = out[0]  # the batch is N copies by the model's contract; one broadcast copy, no np.repeat temporary
     return lb
 
 
@@ -349,6 +342,7 @@ def preprocess_masked(image_bgr: np.ndarray, masks: Sequence[np.ndarray], spec: 
     """A full-image ROI classifier's batch from ROI masks of the image's size (e.g. COCO segmentations)."""
     h, w = fitted_size(image_bgr.shape[0], image_bgr.shape[1], spec)
     images = np.empty((len(masks), 3, h, w), np.float32)
-    _repeated_image(image_bgr, spec, len(masks), out=images)
-    stacked = np.stack([resize_mask(m, h, w) for m in masks]) if len(masks) else np.zeros((0, 1, h, w), np.float32)
-    return {"images": images, "roi_mask": stacked}
+    if len(masks) == 0:
+        return {"images": images, "roi_mask": np.zeros((0, 1, h, w), np.float32)}
+    _repeated_image(image_bgr, spec, out=images)
+    return {"images": images, "roi_mask": np.stack([resize_mask(m, h, w) for m in masks])}
