@@ -275,3 +275,17 @@ def test_the_bilinear_kernel_is_f_interpolate() -> None:
         assert _diff(ours, torch_out[0].permute(1, 2, 0).numpy()) <= tol
         as_uint8 = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         assert _diff(as_uint8, torch_out[0].permute(1, 2, 0).numpy()) > 0.1
+
+
+def test_box_only_annotation_masks_keep_their_pixels() -> None:
+    """data/classify.py's box-only masks now go through ``box_mask`` (identity mapping): same pixels as the
+    inline slice it replaced, for boxes at, over and past the edges of the image or window."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        mh, mw = (int(v) for v in rng.integers(20, 120, 2))
+        x, y, w, h = (int(round(v)) for v in rng.uniform([0, 0, 1, 1], [mw + 10, mh + 10, 80, 80]))
+        before = np.zeros((mh, mw), np.uint8)
+        before[max(0, y) : y + max(1, h), max(0, x) : x + max(1, w)] = 1
+        after = np.zeros((mh, mw), np.uint8)
+        pp.box_mask((x, y, x + max(1, w), y + max(1, h)), pp.Letterbox(1.0, 0.0, 0.0, mh, mw), mh, mw, out=after[None])
+        assert np.array_equal(before, after), (mh, mw, x, y, w, h)
