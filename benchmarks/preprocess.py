@@ -227,14 +227,17 @@ def main() -> None:
                       resize=ResizePolicy.STRETCH, resize_kernel=ResizeKernel.BILINEAR)  # fmt: skip
     roi = spec(input_size=(224, 224), roi_mode=RoiMode.CROP, task=Task.ROI_CLASSIFY)
     objectix = spec(mean=OBJECTIX_MEAN, std=OBJECTIX_STD, channel_order=ChannelOrder.BGR, pixel_scale=255.0,
-                    resize=ResizePolicy.KEEP, max_side=640, roi_mode=RoiMode.FULL_IMAGE, task=Task.ROI_CLASSIFY)  # fmt: skip
+                    resize=ResizePolicy.KEEP, max_side=640, roi_mode=RoiMode.FULL_IMAGE,
+                    task=Task.ROI_CLASSIFY)  # fmt: skip
+    image = pp.preprocess_image
     modes: list[tuple[str, Callable[[], Any], dict[str, Callable[[], Any]]]] = [
-        ("letterbox 640x480 -> 320", lambda: pp.preprocess_image(photo, detector), letterbox_formulations(photo, detector)),
-        ("letterbox 640x480 -> 640", lambda: pp.preprocess_image(photo, d640), letterbox_formulations(photo, d640)),
-        ("letterbox 1080p -> 320", lambda: pp.preprocess_image(frame, detector), letterbox_formulations(frame, detector)),
-        ("stretch 1080p -> 640 float bilinear", lambda: pp.preprocess_image(frame, mobilelike),
+        ("letterbox 640x480 -> 320", lambda: image(photo, detector), letterbox_formulations(photo, detector)),
+        ("letterbox 640x480 -> 640", lambda: image(photo, d640), letterbox_formulations(photo, d640)),
+        ("letterbox 1080p -> 320", lambda: image(frame, detector), letterbox_formulations(frame, detector)),
+        ("stretch 1080p -> 640 float bilinear", lambda: image(frame, mobilelike),
          stretch_formulations(frame, mobilelike)),
-        ("5 crops with context -> 224", lambda: pp.preprocess_rois(photo, BOXES, roi), crop_formulations(photo, BOXES, roi)),
+        ("5 crops with context -> 224", lambda: pp.preprocess_rois(photo, BOXES, roi),
+         crop_formulations(photo, BOXES, roi)),
         ("full image 640x480 + 5 masks", lambda: pp.preprocess_rois(photo, BOXES, objectix),
          full_image_formulations(photo, BOXES, objectix)),
         ("full image 1080p (cap 640) + 5 masks", lambda: pp.preprocess_rois(frame, boxes_1080, objectix),

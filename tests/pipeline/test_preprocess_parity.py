@@ -39,7 +39,9 @@ def _reference_resize_image(image: np.ndarray, size_wh: tuple[int, int], kernel:
     return cv2.resize(image, size_wh, interpolation=cv2.INTER_AREA if size_wh[0] < w else cv2.INTER_LINEAR)
 
 
-def _reference_letterbox(image: np.ndarray, size: tuple[int, int], pad_value: int, kernel: ResizeKernel):  # type: ignore[no-untyped-def]
+def _reference_letterbox(
+    image: np.ndarray, size: tuple[int, int], pad_value: int, kernel: ResizeKernel
+) -> tuple[np.ndarray, pp.Letterbox]:
     h, w = image.shape[:2]
     th, tw = size
     scale = min(th / h, tw / w)
@@ -51,7 +53,7 @@ def _reference_letterbox(image: np.ndarray, size: tuple[int, int], pad_value: in
     return out, pp.Letterbox(scale=scale, pad_x=float(left), pad_y=float(top), orig_h=h, orig_w=w)
 
 
-def _reference_fit(image: np.ndarray, spec: ModelSpec):  # type: ignore[no-untyped-def]
+def _reference_fit(image: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, pp.Letterbox]:
     h, w = image.shape[:2]
     if spec.resize == ResizePolicy.LETTERBOX:
         return _reference_letterbox(image, spec.input_size, spec.pad_value, spec.resize_kernel)
@@ -67,7 +69,7 @@ def _reference_normalize(image_bgr: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
-def _reference_preprocess_image(image_bgr: np.ndarray, spec: ModelSpec):  # type: ignore[no-untyped-def]
+def _reference_preprocess_image(image_bgr: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, pp.Letterbox]:
     fitted, lb = _reference_fit(image_bgr, spec)
     return _reference_normalize(fitted, spec), lb
 
@@ -83,7 +85,7 @@ def _reference_box_mask(box: Sequence[float], lb: pp.Letterbox, h: int, w: int) 
     return mask
 
 
-def _reference_crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec):  # type: ignore[no-untyped-def]
+def _reference_crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         image, lb = _reference_preprocess_image(image_bgr, spec)
         return image, _reference_box_mask(box, lb, image.shape[1], image.shape[2])
@@ -101,7 +103,9 @@ def _reference_crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: Model
     return _reference_normalize(resized, spec), mask
 
 
-def _reference_preprocess_rois(image_bgr: np.ndarray, boxes: Sequence[Sequence[float]], spec: ModelSpec):  # type: ignore[no-untyped-def]
+def _reference_preprocess_rois(
+    image_bgr: np.ndarray, boxes: Sequence[Sequence[float]], spec: ModelSpec
+) -> dict[str, np.ndarray]:
     if spec.roi_mode == RoiMode.FULL_IMAGE:
         image, lb = _reference_preprocess_image(image_bgr, spec)
         _, h, w = image.shape
@@ -112,7 +116,9 @@ def _reference_preprocess_rois(image_bgr: np.ndarray, boxes: Sequence[Sequence[f
     return {k: v for k, v in {"images": np.stack(crops), "roi_mask": np.stack(masks)}.items() if k in spec.input_names}
 
 
-def _reference_preprocess_masked(image_bgr: np.ndarray, masks: Sequence[np.ndarray], spec: ModelSpec):  # type: ignore[no-untyped-def]
+def _reference_preprocess_masked(
+    image_bgr: np.ndarray, masks: Sequence[np.ndarray], spec: ModelSpec
+) -> dict[str, np.ndarray]:
     image, _ = _reference_preprocess_image(image_bgr, spec)
     _, h, w = image.shape
     stacked = np.stack([pp.resize_mask(m, h, w) for m in masks]) if masks else np.zeros((0, 1, h, w), np.float32)
