@@ -5,9 +5,10 @@ formulations of the same numbers (``cv2.dnn.blobFromImage(swapRB=True)`` + in-pl
 ``cv2.resize`` into a preallocated padded buffer + per-plane in-place maths), in interleaved rounds on
 one thread, and prints the median milliseconds, project / best, the max |difference| (must be ≤ 1e-6)
 and the CPU (model and vector ISA). Modes: letterbox 320² and 640² (detector, RGB 0-1, area kernel),
-stretch of a 1080p frame with the float bilinear kernel (mobilelike-det: exact against F.interpolate),
-letterbox of a 1080p frame, five 224² crops with context + masks (resnet50-roi), and the ObjectiX
-full-image mode (own size, long side ≤ 640, BGR 0-255) with five box masks.
+letterbox of a 1080p frame, stretch to 320² (area kernel), stretch of a 1080p frame with the float
+bilinear kernel (mobilelike-det: exact against F.interpolate), five 224² crops with context + masks
+(resnet50-roi), and the ObjectiX full-image mode (own size, long side ≤ 640, BGR 0-255) with five
+box masks.
 
     python benchmarks/preprocess.py [--rounds 200] [--image samples/coco/images/000000000520.jpg]
 
@@ -101,11 +102,14 @@ def letterbox_formulations(image: np.ndarray, s: ModelSpec) -> dict[str, Callabl
 
 def stretch_formulations(image: np.ndarray, s: ModelSpec) -> dict[str, Callable[[], np.ndarray]]:
     th, tw = s.input_size
+    w = image.shape[1]
     as_float = np.empty(image.shape, np.float32)
     out = np.empty((3, th, tw), np.float32)
 
-    def resized() -> np.ndarray:  # float bilinear, as F.interpolate: the frame must be float first
-        np.copyto(as_float, image)
+    def resized() -> np.ndarray:
+        if s.resize_kernel != ResizeKernel.BILINEAR:  # area / bilinear on uint8 (the spec's area rule)
+            return cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+        np.copyto(as_float, image)  # float bilinear, as F.interpolate: the frame must be float first
         return cv2.resize(as_float, (tw, th), interpolation=cv2.INTER_LINEAR)
 
     return {
@@ -222,7 +226,7 @@ def main() -> None:
     frame = cv2.resize(photo, (1920, 1080), interpolation=cv2.INTER_CUBIC)  # a 1080p frame of real content
     fx, fy = 1920 / photo.shape[1], 1080 / photo.shape[0]
     boxes_1080 = [[x1 * fx, y1 * fy, x2 * fx, y2 * fy] for x1, y1, x2, y2 in BOXES]
-    detector, d640 = spec(), spec(input_size=(640, 640))
+    detector, d640, stretch = spec(), spec(input_size=(640, 640)), spec(resize=ResizePolicy.STRETCH)
     mobilelike = spec(input_size=(640, 640), mean=(0.0,) * 3, std=(1.0,) * 3, pixel_scale=255.0,
                       resize=ResizePolicy.STRETCH, resize_kernel=ResizeKernel.BILINEAR)  # fmt: skip
     roi = spec(input_size=(224, 224), roi_mode=RoiMode.CROP, task=Task.ROI_CLASSIFY)
@@ -234,6 +238,7 @@ def main() -> None:
         ("letterbox 640x480 -> 320", lambda: image(photo, detector), letterbox_formulations(photo, detector)),
         ("letterbox 640x480 -> 640", lambda: image(photo, d640), letterbox_formulations(photo, d640)),
         ("letterbox 1080p -> 320", lambda: image(frame, detector), letterbox_formulations(frame, detector)),
+        ("stretch 640x480 -> 320 area", lambda: image(photo, stretch), stretch_formulations(photo, stretch)),
         ("stretch 1080p -> 640 float bilinear", lambda: image(frame, mobilelike),
          stretch_formulations(frame, mobilelike)),
         ("5 crops with context -> 224", lambda: pp.preprocess_rois(photo, BOXES, roi),

@@ -1,7 +1,7 @@
 """Detector input normalized on the runner's device: upload uint8, convert and normalize there.
 
 On a GPU the camera loop is CPU-bound (DESIGN.md: 2.0 ms of letterbox + normalize per 320 px frame on one
-core against 0.5 ms of FP16 inference). Here the CPU only letterboxes (uint8, cv2) straight into a reused
+core against 0.5 ms of FP16 inference; 0.2-0.4 ms since the in-place host path, benchmarks/preprocess.py). Here the CPU only letterboxes (uint8, cv2) straight into a reused
 pinned buffer, which goes up as uint8 (4× fewer bytes than float32); BGR→RGB, scaling and mean/std run
 on the device. ROI classifiers' crops (or their one frame, ``full-image``) go the same way. The
 arithmetic is the host path's (``preprocess.normalize``) in the same order, so both paths give the same
