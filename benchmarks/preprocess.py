@@ -113,8 +113,8 @@ def stretch_formulations(image: np.ndarray, s: ModelSpec) -> dict[str, Callable[
         return cv2.resize(as_float, (tw, th), interpolation=cv2.INTER_LINEAR)
 
     return {
-        "float resize + blobFromImage": lambda: norm_blob(resized(), s),
-        "float resize + split/in-place": lambda: norm_planes(resized(), s, out),
+        "resize + blobFromImage": lambda: norm_blob(resized(), s),
+        "resize + split/in-place": lambda: norm_planes(resized(), s, out),
     }
 
 
