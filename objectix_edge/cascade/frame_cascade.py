@@ -25,7 +25,7 @@ from objectix_edge.cascade.tracking import TrackConfig, Tracker
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.modelio.postprocess import Detection, to_detections, to_original
-from objectix_edge.modelio.preprocess import letterbox_batch, preprocess_detector_batch
+from objectix_edge.modelio.preprocess import preprocess_detector_batch
 from objectix_edge.runtime.base import Runner
 
 __all__ = ["Cascade", "CascadeConfig", "CascadeDetection", "FrameResult", "RoiLabel", "as_numpy", "classify_rois"]
@@ -39,8 +39,9 @@ class CascadeConfig:
     ``reclassify``: when a track is classified again (needs tracking unless ``every`` is 1).
     ``async_classifier``: classifier on its own worker (None: for live sources only); ``queue_size``: its
     pending requests before the oldest is dropped.
-    ``device_preprocess``: normalize the detector input on the detector's device (None: when it runs on
-    CUDA and takes tensors; True also on the CPU, where it is the same arithmetic in torch).
+    ``device_preprocess``: normalize the detector input (and the ROI classifier's, when it takes tensors) on
+    the model's device (None: when it runs on CUDA and takes tensors; True also on the CPU, where it is the
+    same arithmetic in torch).
     """
 
     conf: float = 0.3
@@ -113,7 +114,7 @@ class Cascade:
         self.normalizer = _normalizer(detector, config.device_preprocess)
         self.tracker = Tracker(config.track, config.conf) if config.track is not None else None
         self.second = (
-            SecondStage(classifier, config.top_k, config.reclassify, self.tracker is not None)
+            SecondStage(classifier, config.top_k, config.reclassify, self.tracker is not None, config.device_preprocess)
             if classifier is not None
             else None
         )
@@ -141,8 +142,7 @@ class Cascade:
         spec = self.detector.spec
         batch: Any
         if self.normalizer is not None:
-            boxed, boxes = letterbox_batch([image_bgr], spec)
-            batch = self.normalizer(boxed)
+            batch, boxes = self.normalizer.frames([image_bgr])  # letterboxed straight into the upload buffer
         else:
             batch, boxes = preprocess_detector_batch([image_bgr], spec)
         t1 = time.perf_counter()

@@ -22,6 +22,7 @@ import numpy as np
 
 from objectix_edge.cascade.classifier_stats import ClassifierStats, ClassifierSummary
 from objectix_edge.cascade.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
+from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, RoiLabel, TrackLabels, label_from
 from objectix_edge.modelio.postprocess import softmax
 from objectix_edge.modelio.preprocess import preprocess_rois
@@ -34,14 +35,23 @@ def as_numpy(value: Any) -> np.ndarray:
 
 
 def classify_probs(
-    classifier: Runner, image_bgr: np.ndarray, boxes: np.ndarray, check: bool = True
+    classifier: Runner,
+    image_bgr: np.ndarray,
+    boxes: np.ndarray,
+    normalizer: DeviceNormalizer | None = None,
+    check: bool = True,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Preprocess ``boxes`` (original pixels) of one frame and classify them in one batched call:
-    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``). ``check``: as for
-    ``Runner.infer`` (a stage that has had one call checked passes False)."""
+    (softmax probabilities [K, C], milliseconds of ``roi_crop`` and ``classifier``).
+
+    ``normalizer``: the classifier's DeviceNormalizer: crops go up as uint8 and are normalized there.
+    ``check``: as for ``Runner.infer`` (a stage that has had one call checked passes False)."""
     spec = classifier.spec
     t0 = time.perf_counter()
-    feeds = preprocess_rois(image_bgr, np.asarray(boxes).tolist(), spec)
+    roi_boxes = np.asarray(boxes).tolist()
+    feeds: dict[str, Any] = (
+        normalizer.rois(image_bgr, roi_boxes) if normalizer is not None else preprocess_rois(image_bgr, roi_boxes, spec)
+    )
     t1 = time.perf_counter()
     logits = as_numpy(classifier.infer(feeds, check=check)[spec.output_names[0]]).astype(np.float32, copy=False)
     probs = softmax(logits)
@@ -52,8 +62,19 @@ def classify_probs(
 class SecondStage:
     """Labels for one frame's shown boxes; ``track_ids`` None means no tracking (every-box mode)."""
 
-    def __init__(self, classifier: Runner, top_k: int, policy: ReclassifyPolicy, tracking: bool) -> None:
+    def __init__(
+        self,
+        classifier: Runner,
+        top_k: int,
+        policy: ReclassifyPolicy,
+        tracking: bool,
+        device_preprocess: bool | None = None,
+    ) -> None:
         self.classifier = classifier
+        # As the detector's (CascadeConfig.device_preprocess), but a numpy-only classifier just stays on the host.
+        wanted = device_preprocess if device_preprocess is not None else on_cuda(classifier)
+        on_device = wanted and takes_device_tensors(classifier)
+        self.normalizer = DeviceNormalizer(classifier.spec, classifier.device) if on_device else None
         self.top_k = top_k
         self.tracking = tracking
         self.labels = TrackLabels(policy, classifier.spec.categories)
@@ -63,7 +84,7 @@ class SecondStage:
 
     def _classify(self, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         """``classify_probs``, checking the feeds of the first call (later calls come from the same code)."""
-        result = classify_probs(self.classifier, image_bgr, boxes, check=not self._checked)
+        result = classify_probs(self.classifier, image_bgr, boxes, self.normalizer, check=not self._checked)
         self._checked = True
         return result
 
