@@ -33,7 +33,8 @@ import numpy as np  # noqa: E402
 from objectix_edge.bench.env import cpu_model  # noqa: E402
 from objectix_edge.cpu_isa import vector_isa  # noqa: E402
 from objectix_edge.enums import Task  # noqa: E402
-from objectix_edge.modelio import preprocess as pp  # noqa: E402
+from objectix_edge.modelio import preprocess as pp
+from objectix_edge.modelio import roi_feeds  # noqa: E402
 from objectix_edge.models.objectix_resnet50 import OBJECTIX_MEAN, OBJECTIX_STD  # noqa: E402
 from objectix_edge.spec import Category, ChannelOrder, ModelSpec, ResizeKernel, ResizePolicy, RoiMode  # noqa: E402
 
@@ -121,7 +122,7 @@ def stretch_formulations(image: np.ndarray, s: ModelSpec) -> dict[str, Callable[
 def crop_formulations(image: np.ndarray, boxes: list[list[float]], s: ModelSpec) -> dict[str, Callable[[], Any]]:
     th, tw = s.input_size
     h, w = image.shape[:2]
-    windows = [pp.context_box(b, s.roi_context, w, h) for b in boxes]  # geometry only
+    windows = [roi_feeds.context_box(b, s.roi_context, w, h) for b in boxes]  # geometry only
     images = np.empty((len(boxes), 3, th, tw), np.float32)
     masks = np.zeros((len(boxes), 1, th, tw), np.float32)
     resized = np.empty((len(boxes), th, tw, 3), np.uint8)
@@ -241,11 +242,11 @@ def main() -> None:
         ("stretch 640x480 -> 320 area", lambda: image(photo, stretch), stretch_formulations(photo, stretch)),
         ("stretch 1080p -> 640 float bilinear", lambda: image(frame, mobilelike),
          stretch_formulations(frame, mobilelike)),
-        ("5 crops with context -> 224", lambda: pp.preprocess_rois(photo, BOXES, roi),
+        ("5 crops with context -> 224", lambda: roi_feeds.preprocess_rois(photo, BOXES, roi),
          crop_formulations(photo, BOXES, roi)),
-        ("full image 640x480 + 5 masks", lambda: pp.preprocess_rois(photo, BOXES, objectix),
+        ("full image 640x480 + 5 masks", lambda: roi_feeds.preprocess_rois(photo, BOXES, objectix),
          full_image_formulations(photo, BOXES, objectix)),
-        ("full image 1080p (cap 640) + 5 masks", lambda: pp.preprocess_rois(frame, boxes_1080, objectix),
+        ("full image 1080p (cap 640) + 5 masks", lambda: roi_feeds.preprocess_rois(frame, boxes_1080, objectix),
          full_image_formulations(frame, boxes_1080, objectix)),
     ]  # fmt: skip
     print(f"CPU: {cpu_model()} ({vector_isa()}), {os.cpu_count()} cores; OpenCV {cv2.__version__} on 1 thread, "

@@ -16,7 +16,7 @@ from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.eval.inference import detect_frames, top_boxes
 from objectix_edge.modelio.postprocess import AGREEMENT_CONF
-from objectix_edge.modelio.preprocess import MIN_ROI_SIDE
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ModelSpec
 

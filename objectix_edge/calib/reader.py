@@ -19,7 +19,8 @@ import numpy as np
 from objectix_edge.data.coco import IMAGE_SUFFIXES, read_image
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.modelio.preprocess import MIN_ROI_SIDE, crop_roi, preprocess_detector
+from objectix_edge.modelio.preprocess import preprocess_detector
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE, crop_roi
 from objectix_edge.spec import ModelSpec
 
 

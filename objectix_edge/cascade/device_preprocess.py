@@ -118,11 +118,12 @@ class DeviceNormalizer:
     def rois(self, image_bgr: np.ndarray, boxes: Sequence[Sequence[float]] | np.ndarray) -> dict[str, Any]:
         """An ROI classifier's feeds on the device, as ``preprocess_rois`` gives them on the host: the crops
         (or the one frame of ``full-image``) go up as uint8 and are normalized there; masks go up as uint8."""
-        from objectix_edge.modelio.preprocess import crop_batch, fit, fitted_size, roi_masks
+        from objectix_edge.modelio.preprocess import fit, fitted_size
+        from objectix_edge.modelio.roi_feeds import crop_batch, roi_masks
 
         torch, spec = self.torch, self.spec
         if len(boxes) == 0:  # nothing to upload: the host's empty batch, moved
-            from objectix_edge.modelio.preprocess import preprocess_rois
+            from objectix_edge.modelio.roi_feeds import preprocess_rois
 
             return {k: torch.from_numpy(v).to(self.device) for k, v in preprocess_rois(image_bgr, boxes, spec).items()}
         if spec.roi_mode == RoiMode.FULL_IMAGE:

@@ -25,7 +25,7 @@ from objectix_edge.cascade.classify_worker import ClassifierWorker, ClassifyAnsw
 from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, RoiLabel, TrackLabels, label_from
 from objectix_edge.modelio.postprocess import softmax
-from objectix_edge.modelio.preprocess import preprocess_rois
+from objectix_edge.modelio.roi_feeds import preprocess_rois
 from objectix_edge.runtime.base import Runner
 
 

@@ -102,7 +102,8 @@ class ObjectixWindowDataset(EpochSeeded):
         ]
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.modelio.preprocess import Letterbox, box_mask, preprocess_masked
+        from objectix_edge.modelio.preprocess import Letterbox
+        from objectix_edge.modelio.roi_feeds import box_mask, preprocess_masked
 
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)

@@ -251,7 +251,7 @@ class DetectionDataset(EpochSeeded):
 
 
 class RoiDataset(EpochSeeded):
-    """One sample per non-crowd box: the crop with context + ROI mask, made by modelio.preprocess.crop_roi.
+    """One sample per non-crowd box: the crop with context + ROI mask, made by modelio.roi_feeds.crop_roi.
 
     Training and inference share the crop code; training adds box jitter and a horizontal flip.
     """
@@ -262,7 +262,7 @@ class RoiDataset(EpochSeeded):
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
         from objectix_edge.data.transforms import jitter_box, roi_augment
-        from objectix_edge.modelio.preprocess import crop_roi
+        from objectix_edge.modelio.roi_feeds import crop_roi
 
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)

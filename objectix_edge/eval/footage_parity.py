@@ -42,7 +42,7 @@ from objectix_edge.eval.uncertainty import (
 )
 from objectix_edge.eval.verdict import Evidence
 from objectix_edge.modelio.postprocess import AGREEMENT_CONF
-from objectix_edge.modelio.preprocess import MIN_ROI_SIDE, preprocess_rois
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE, preprocess_rois
 from objectix_edge.runtime.base import Runner
 
 

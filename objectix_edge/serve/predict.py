@@ -18,7 +18,8 @@ import numpy as np
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
 from objectix_edge.modelio.postprocess import softmax
-from objectix_edge.modelio.preprocess import preprocess_image, preprocess_masked, preprocess_rois
+from objectix_edge.modelio.preprocess import preprocess_image
+from objectix_edge.modelio.roi_feeds import preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ModelSpec, RoiMode
 

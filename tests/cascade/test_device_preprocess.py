@@ -14,7 +14,8 @@ from objectix_edge.cascade.device_preprocess import DeviceNormalizer
 from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
 from objectix_edge.enums import Precision, Task
 from objectix_edge.errors import InputError
-from objectix_edge.modelio.preprocess import letterbox_batch, preprocess_detector_batch, preprocess_rois
+from objectix_edge.modelio.preprocess import letterbox_batch, preprocess_detector_batch
+from objectix_edge.modelio.roi_feeds import preprocess_rois
 from objectix_edge.runtime.ort_runner import OrtRunner
 from objectix_edge.runtime.torch_runner import TorchRunner
 from objectix_edge.spec import (

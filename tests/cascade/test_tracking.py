@@ -16,7 +16,7 @@ from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, box_area
 from objectix_edge.cascade.tracking import TrackConfig, Tracker
 from objectix_edge.data.moving_shapes import NAMES, MovingObject, moving_shapes
-from objectix_edge.modelio.preprocess import preprocess_rois
+from objectix_edge.modelio.roi_feeds import preprocess_rois
 from objectix_edge.models.checkpoint import save_checkpoint
 from objectix_edge.models.registry import create_model
 from objectix_edge.runtime.base import Runner

@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 
 from objectix_edge.modelio.postprocess import to_detections, to_original
-from objectix_edge.modelio.preprocess import (
-    context_box,
-    crop_roi,
-    letterbox,
-    preprocess_detector_batch,
-    preprocess_rois,
-)
+from objectix_edge.modelio.preprocess import letterbox, preprocess_detector_batch
+from objectix_edge.modelio.roi_feeds import context_box, crop_roi, preprocess_rois
 from objectix_edge.models import create_model
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
 

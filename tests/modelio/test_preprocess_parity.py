@@ -16,6 +16,7 @@ import pytest
 
 from objectix_edge.enums import Task
 from objectix_edge.modelio import preprocess as pp
+from objectix_edge.modelio import roi_feeds
 from objectix_edge.spec import Category, ChannelOrder, ModelSpec, ResizeKernel, ResizePolicy, RoiMode
 from tests.conftest import REPO_ROOT
 
@@ -90,7 +91,7 @@ def _reference_crop_roi(image_bgr: np.ndarray, box: Sequence[float], spec: Model
         image, lb = _reference_preprocess_image(image_bgr, spec)
         return image, _reference_box_mask(box, lb, image.shape[1], image.shape[2])
     img_h, img_w = image_bgr.shape[:2]
-    cx1, cy1, cx2, cy2 = pp.context_box(box, spec.roi_context, img_w, img_h)
+    cx1, cy1, cx2, cy2 = roi_feeds.context_box(box, spec.roi_context, img_w, img_h)
     crop = image_bgr[cy1:cy2, cx1:cx2]
     th, tw = spec.input_size
     sx, sy = tw / crop.shape[1], th / crop.shape[0]
@@ -121,7 +122,7 @@ def _reference_preprocess_masked(
 ) -> dict[str, np.ndarray]:
     image, _ = _reference_preprocess_image(image_bgr, spec)
     _, h, w = image.shape
-    stacked = np.stack([pp.resize_mask(m, h, w) for m in masks]) if masks else np.zeros((0, 1, h, w), np.float32)
+    stacked = np.stack([roi_feeds.resize_mask(m, h, w) for m in masks]) if masks else np.zeros((0, 1, h, w), np.float32)
     return {"images": np.repeat(image[None], len(stacked), axis=0), "roi_mask": stacked}
 
 
@@ -220,17 +221,17 @@ def test_full_image_rois_and_masks_equal_the_reference(
     spec = _spec(ResizePolicy.KEEP, kernel, order, scale, max_side=max_side, roi_mode=RoiMode.FULL_IMAGE)
     for image in IMAGES[::2] if max_side == 0 else IMAGES:
         boxes = _boxes(image)
-        got, want = pp.preprocess_rois(image, boxes, spec), _reference_preprocess_rois(image, boxes, spec)
+        got, want = roi_feeds.preprocess_rois(image, boxes, spec), _reference_preprocess_rois(image, boxes, spec)
         assert got.keys() == want.keys() and all(_diff(got[k], want[k]) <= TOL for k in want)
-        image_in, mask = pp.crop_roi(image, boxes[0], spec)
+        image_in, mask = roi_feeds.crop_roi(image, boxes[0], spec)
         want_image, want_mask = _reference_crop_roi(image, boxes[0], spec)
         assert _diff(image_in, want_image) <= TOL and _diff(mask, want_mask) == 0.0
         seg = np.zeros(image.shape[:2], np.uint8)
         seg[20:90, 40:200] = 3
         masks = [seg, seg.T[: image.shape[0], : image.shape[1]].copy() if min(image.shape[:2]) > 200 else seg]
-        got, want = pp.preprocess_masked(image, masks, spec), _reference_preprocess_masked(image, masks, spec)
+        got, want = roi_feeds.preprocess_masked(image, masks, spec), _reference_preprocess_masked(image, masks, spec)
         assert all(_diff(got[k], want[k]) <= TOL for k in want)
-        empty = pp.preprocess_rois(image, [], spec)
+        empty = roi_feeds.preprocess_rois(image, [], spec)
         assert empty["images"].shape[0] == 0 and empty["roi_mask"].shape[0] == 0
 
 
@@ -241,14 +242,14 @@ def test_roi_crops_with_context_equal_the_reference(kernel: ResizeKernel, order:
         spec = _spec(ResizePolicy.STRETCH, kernel, order, scale, size, roi_mode=RoiMode.CROP)
         for image in IMAGES:
             boxes = _boxes(image)
-            got, want = pp.preprocess_rois(image, boxes, spec), _reference_preprocess_rois(image, boxes, spec)
+            got, want = roi_feeds.preprocess_rois(image, boxes, spec), _reference_preprocess_rois(image, boxes, spec)
             assert got.keys() == want.keys() and all(_diff(got[k], want[k]) <= TOL for k in want)
             for box in boxes[:2]:
-                crop, mask = pp.crop_roi(image, box, spec)
+                crop, mask = roi_feeds.crop_roi(image, box, spec)
                 want_crop, want_mask = _reference_crop_roi(image, box, spec)
                 assert _diff(crop, want_crop) <= TOL and _diff(mask, want_mask) == 0.0
     images_only = replace(spec, input_names=("images",))
-    got = pp.preprocess_rois(IMAGES[0], _boxes(IMAGES[0]), images_only)
+    got = roi_feeds.preprocess_rois(IMAGES[0], _boxes(IMAGES[0]), images_only)
     assert list(got) == ["images"]
 
 
@@ -265,7 +266,7 @@ def test_box_mask_rule_is_one_for_both_roi_modes() -> None:
     """Crop-mode masks come from ``box_mask`` on the crop's own mapping, so the two modes cannot drift."""
     lb = pp.Letterbox(scale=64 / 60, pad_x=0.0, pad_y=0.0, orig_h=60, orig_w=60, scale_y=64 / 60)
     for box in ([10.0, 10.0, 50.0, 50.0], [-3.0, 2.5, 70.0, 20.1], [30.0, 30.0, 30.2, 30.2]):
-        assert _diff(pp.box_mask(box, lb, 64, 64), _reference_box_mask(box, lb, 64, 64)) == 0.0
+        assert _diff(roi_feeds.box_mask(box, lb, 64, 64), _reference_box_mask(box, lb, 64, 64)) == 0.0
 
 
 def test_the_bilinear_kernel_is_f_interpolate() -> None:
@@ -293,5 +294,7 @@ def test_box_only_annotation_masks_keep_their_pixels() -> None:
         before = np.zeros((mh, mw), np.uint8)
         before[max(0, y) : y + max(1, h), max(0, x) : x + max(1, w)] = 1
         after = np.zeros((mh, mw), np.uint8)
-        pp.box_mask((x, y, x + max(1, w), y + max(1, h)), pp.Letterbox(1.0, 0.0, 0.0, mh, mw), mh, mw, out=after[None])
+        roi_feeds.box_mask(
+            (x, y, x + max(1, w), y + max(1, h)), pp.Letterbox(1.0, 0.0, 0.0, mh, mw), mh, mw, out=after[None]
+        )
         assert np.array_equal(before, after), (mh, mw, x, y, w, h)

@@ -136,7 +136,7 @@ def test_pretrained_refuses_a_trained_head_and_points_to_import(tmp_path: Path) 
 def test_whole_image_classifier_gets_crops_in_the_cascade_preprocessing(coco_mini: Path) -> None:
     import cv2
 
-    from objectix_edge.modelio.preprocess import preprocess_rois
+    from objectix_edge.modelio.roi_feeds import preprocess_rois
     from objectix_edge.models.registry import create_model
 
     spec = create_model("resnet50-cls", categories=FOUR, layers=(1, 1, 1, 1), base_width=8, imgsz=64).spec
