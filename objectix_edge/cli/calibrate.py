@@ -12,7 +12,6 @@ from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import InputError
 
 if TYPE_CHECKING:
-    from objectix_edge.calib.int8 import Int8Config, Int8Result
     from objectix_edge.calib.sensitivity import BudgetResult
 
 
@@ -65,7 +64,8 @@ def calibrate(
 
     On your own footage (no labels): objx-edge calibrate det.onnx --int8 --data street.mp4 --every 10
     """
-    from objectix_edge.calib.int8 import Int8Config
+    from objectix_edge.calib.int8 import Int8Config, run_int8
+    from objectix_edge.cli.console import int8_progress
     from objectix_edge.cpu_isa import isa_option
     from objectix_edge.export.fp16 import convert_fp16, fp16_path
 
@@ -98,7 +98,8 @@ def calibrate(
             holdout=holdout,
             detector=detector,
         )
-        result = run_with_progress(model, config)
+        with int8_progress() as hooks:
+            result = run_int8(model, config, hooks)
         budget = result.budget
         if budget is not None:
             _print_budget(budget)
@@ -132,29 +133,6 @@ def calibrate(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-
-
-def run_with_progress(model: Path, config: Int8Config) -> Int8Result:
-    """Calibrate with a rich progress bar over the calibration images; search steps print below it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from objectix_edge.calib.int8 import Int8Hooks, run_int8
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("calibrating", total=None, visible=False)
-        hooks = Int8Hooks(
-            start=lambda n: progress.update(task, total=n, visible=True),
-            image=lambda: progress.advance(task),
-            step=lambda msg: progress.console.print(f"  {msg}", highlight=False),
-        )
-        return run_int8(model, config, hooks)
 
 
 def _print_budget(budget: BudgetResult) -> None:

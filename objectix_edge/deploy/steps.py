@@ -55,15 +55,17 @@ def step_export(ctx: DeployContext) -> StepOutcome:
 
 
 def step_fp16(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.export.fp16 import convert_fp16, fp16_path
+    from objectix_edge.deploy.precision import reduced_onnx
+    from objectix_edge.enums import Precision
 
-    onnx = ctx.artifacts["onnx-fp32"]
-    path = convert_fp16(onnx, fp16_path(onnx, ctx.out))
+    path = reduced_onnx(ctx.artifacts["onnx-fp32"], Precision.FP16, out_dir=ctx.out).onnx
     return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {"onnx-fp16": path})
 
 
 def step_int8(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.calib.int8 import Int8Config, Int8Hooks, run_int8
+    from objectix_edge.calib.int8 import Int8Config, Int8Hooks
+    from objectix_edge.deploy.precision import reduced_onnx
+    from objectix_edge.enums import Precision
 
     cfg, split = ctx.config, ctx.split
     budgeted = cfg.max_drop is not None
@@ -84,7 +86,8 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
             val_ann=split.holdout_ann if budgeted else None,
             cpu_isa=cfg.cpu_isa,
         )
-    result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
+    result = reduced_onnx(ctx.artifacts["onnx-fp32"], Precision.INT8, config, Int8Hooks(step=ctx.note)).int8
+    assert result is not None  # the export step wrote an FP32 ONNX: INT8 is calibrated from it
     ctx.calibration = {
         "method": result.cache.method.value,
         "images": len(result.cache.image_ids),
