@@ -6,8 +6,10 @@ engine sidecars, and read back by every later step, so no step asks for flags th
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -58,6 +60,37 @@ class RoiMode(str, Enum):
     FULL_IMAGE = "full-image"
 
 
+class FrozenKwargs(Mapping[str, Any]):
+    """A read-only mapping of keyword arguments (a frozen ModelSpec's ``model_kwargs``).
+
+    It holds its own copy of the values, compares equal to a dict with the same items, and copies and
+    pickles like one; ``dict(kwargs)`` or ``{**kwargs}`` gives a plain dict to change."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        self._items: dict[str, Any] = copy.deepcopy(dict(items or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"FrozenKwargs({self._items!r})"
+
+    def __reduce__(self) -> tuple[type[FrozenKwargs], tuple[dict[str, Any]]]:
+        return (FrozenKwargs, (self._items,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain (deep) copy, for JSON and checkpoints."""
+        return copy.deepcopy(self._items)
+
+
 @dataclass(frozen=True)
 class Category:
     """One class: contiguous index is its position in ModelSpec.categories; ``id`` is the COCO id."""
@@ -88,13 +121,17 @@ class ModelSpec:
     max_det: int = 100
     roi_context: float = 0.25
     pad_value: int = 114
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Any] = field(default_factory=FrozenKwargs)
     channel_order: ChannelOrder = ChannelOrder.RGB
     pixel_scale: float = 1.0
     resize: ResizePolicy = ResizePolicy.LETTERBOX
     resize_kernel: ResizeKernel = ResizeKernel.AREA
     max_side: int = 0
     roi_mode: RoiMode = RoiMode.CROP
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model_kwargs, FrozenKwargs):  # frozen means frozen: no dict to change in place
+            object.__setattr__(self, "model_kwargs", FrozenKwargs(self.model_kwargs))
 
     @property
     def dynamic_hw(self) -> bool:
@@ -117,7 +154,10 @@ class ModelSpec:
         return replace(self, input_size=(int(size[0]), int(size[1])))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {
+            f.name: getattr(self, f.name).to_dict() if f.name == "model_kwargs" else _plain(getattr(self, f.name))
+            for f in fields(self)
+        }
         data["task"] = self.task.value
         for key in ("channel_order", "resize", "resize_kernel", "roi_mode"):
             data[key] = getattr(self, key).value
@@ -146,16 +186,16 @@ class ModelSpec:
                 output_names=tuple(str(n) for n in data["output_names"]),
                 mean=tuple(float(v) for v in data["mean"]),  # type: ignore[arg-type]
                 std=tuple(float(v) for v in data["std"]),  # type: ignore[arg-type]
-                max_det=int(data.get("max_det", 100)),
-                roi_context=float(data.get("roi_context", 0.25)),
-                pad_value=int(data.get("pad_value", 114)),
-                model_kwargs=dict(data.get("model_kwargs", {})),
-                channel_order=ChannelOrder(data.get("channel_order", "rgb")),
-                pixel_scale=float(data.get("pixel_scale", 1.0)),
-                resize=ResizePolicy(data.get("resize", "letterbox")),
-                resize_kernel=ResizeKernel(data.get("resize_kernel", "area")),
-                max_side=int(data.get("max_side", 0)),
-                roi_mode=RoiMode(data.get("roi_mode", "crop")),
+                max_det=int(data.get("max_det", _default("max_det"))),
+                roi_context=float(data.get("roi_context", _default("roi_context"))),
+                pad_value=int(data.get("pad_value", _default("pad_value"))),
+                model_kwargs=dict(data.get("model_kwargs", _default("model_kwargs"))),
+                channel_order=ChannelOrder(data.get("channel_order", _default("channel_order"))),
+                pixel_scale=float(data.get("pixel_scale", _default("pixel_scale"))),
+                resize=ResizePolicy(data.get("resize", _default("resize"))),
+                resize_kernel=ResizeKernel(data.get("resize_kernel", _default("resize_kernel"))),
+                max_side=int(data.get("max_side", _default("max_side"))),
+                roi_mode=RoiMode(data.get("roi_mode", _default("roi_mode"))),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(
@@ -169,3 +209,22 @@ class ModelSpec:
         except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ArtifactError(f"{source}: its model spec is not valid JSON; re-export it") from exc
         return cls.from_dict(data, source)
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict``'s conversion of one field value (nested dataclasses → dicts, containers copied)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def _default(name: str) -> Any:
+    """ModelSpec's own default for field ``name``: what a spec written without the field (version 1) means."""
+    for f in fields(ModelSpec):
+        if f.name == name:
+            return f.default if f.default_factory is MISSING else f.default_factory()
+    raise KeyError(name)
