@@ -1,4 +1,5 @@
-"""Enums shared across the package: tasks, precisions, backends, calibration methods, INT8 forms."""
+"""Enums shared across the package: tasks, precisions, backends, calibration methods, INT8 forms, deployment
+artifact kinds, second-stage modes."""
 
 from __future__ import annotations
 
@@ -34,3 +35,42 @@ class Int8Form(str, Enum):
 
     TENSORRT = "int8"
     CPU = "int8cpu"
+
+
+class ArtifactKind(str, Enum):
+    """The files a deployment makes, by kind: the keys of ``DeployContext.artifacts`` and the ``name`` of each
+    artifact in report.json."""
+
+    SPLIT_CALIB = "split-calib"
+    SPLIT_HOLDOUT = "split-holdout"
+    ONNX_FP32 = "onnx-fp32"
+    ONNX_FP16 = "onnx-fp16"
+    ONNX_INT8 = "onnx-int8"
+    ONNX_INT8CPU = "onnx-int8cpu"
+    CALIB_CACHE = "calib-cache"
+    ENGINE_FP16 = "engine-fp16"
+    ENGINE_FP16_SIDECAR = "engine-fp16-sidecar"
+    ENGINE_INT8 = "engine-int8"
+    ENGINE_INT8_SIDECAR = "engine-int8-sidecar"
+    BENCH_JSON = "bench-json"
+    BENCH_CSV = "bench-csv"
+    BENCH_PLOT = "bench-plot"
+
+    @classmethod
+    def onnx(cls, form: Int8Form) -> ArtifactKind:
+        """The ONNX artifact of one INT8 form (``int8`` → ``onnx-int8``, ``int8cpu`` → ``onnx-int8cpu``)."""
+        return cls(f"onnx-{form.value}")
+
+    @property
+    def sidecar(self) -> ArtifactKind:
+        """An engine's sidecar JSON kind (``engine-fp16`` → ``engine-fp16-sidecar``)."""
+        return ArtifactKind(f"{self.value}-sidecar")
+
+
+class SecondStageMode(str, Enum):
+    """How the cascade's ROI classifier is fed (pipeline/second_stage.py): every box of every frame (no
+    tracking), tracks when due in the inference thread, or tracks when due on the classifier's own worker."""
+
+    EVERY_BOX = "every box"
+    TRACKED = "tracked"
+    ASYNC = "async"

@@ -55,7 +55,7 @@ def classifier_line(summary: RunSummary) -> str | None:
     if c is None:
         return None
     return (
-        f"classifier ({c.mode}): {c.requests} requests · answered {c.answered} ({c.rois} ROIs) · "
+        f"classifier ({c.mode.value}): {c.requests} requests · answered {c.answered} ({c.rois} ROIs) · "
         f"queue drops {c.dropped_requests} ({c.dropped_rois} ROIs) · unfinished {c.unfinished} · "
         f"latency p50 {c.latency_ms_p50:.1f} ms p95 {c.latency_ms_p95:.1f} ms · "
         f"label age p50 {c.label_age_p50:.0f} p95 {c.label_age_p95:.0f} max {c.label_age_max} frames · "

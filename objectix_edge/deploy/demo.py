@@ -16,6 +16,7 @@ from typing import Any
 from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext
 from objectix_edge.deploy.runner import DeployHooks
+from objectix_edge.enums import ArtifactKind
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path, user_cache_dir, write_json_atomic
 
@@ -222,7 +223,9 @@ def run_demo(config: DemoConfig, hooks: DemoHooks = DemoHooks()) -> DemoResult:
     hooks.stage("exporting the ROI classifier")
     cls_onnx = export_onnx(cls_ckpt, out / "classifier" / "classifier.onnx")
     video = write_video(out / "video" / "shapes.mp4", config.video_frames, seed=config.seed + 2)
-    detector = next((ctx.artifacts[k] for k in ("onnx-int8cpu", "onnx-fp32") if k in ctx.artifacts), det_ckpt)
+    detector = next(
+        (ctx.artifacts[k] for k in (ArtifactKind.ONNX_INT8CPU, ArtifactKind.ONNX_FP32) if k in ctx.artifacts), det_ckpt
+    )
     hooks.stage(f"running {detector.name} + {cls_onnx.name} on {video.name} (headless)")
     outputs, summary = run_video(video, detector, cls_onnx, out / "run", config.threads)
     return DemoResult(out, det_ckpt, cls_ckpt, ctx, video, outputs, summary)

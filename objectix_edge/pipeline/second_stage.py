@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from objectix_edge.enums import SecondStageMode
 from objectix_edge.pipeline.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
 from objectix_edge.pipeline.postprocess import softmax
 from objectix_edge.pipeline.preprocess import preprocess_rois
@@ -55,7 +56,7 @@ class SecondStage:
         self.tracking = tracking
         self.labels = TrackLabels(policy, classifier.spec.categories)
         self.worker: ClassifierWorker | None = None
-        self.stats = ClassifierStats("tracked" if tracking else "every box")
+        self.stats = ClassifierStats(SecondStageMode.TRACKED if tracking else SecondStageMode.EVERY_BOX)
 
     def start_async(self, queue_size: int) -> None:
         """Move classification to its own worker (tracked mode only: untracked boxes have no later frame)."""
@@ -63,7 +64,7 @@ class SecondStage:
             self.worker = ClassifierWorker(
                 lambda image, boxes: classify_probs(self.classifier, image, boxes), queue_size
             )
-            self.stats.mode = "async"
+            self.stats.mode = SecondStageMode.ASYNC
 
     def close(self) -> None:
         """Stop the worker; requests still queued are counted as unfinished."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from objectix_edge.enums import SecondStageMode
+
 if TYPE_CHECKING:
     from objectix_edge.pipeline.health import HealthSummary
     from objectix_edge.pipeline.shadow import ShadowSummary
@@ -49,13 +51,13 @@ class StageSummary:
 
 @dataclass(frozen=True)
 class ClassifierSummary:
-    """What the second stage did. ``mode``: "every box" (no tracking), "tracked" (in the inference thread)
-    or "async" (own worker). ``requests``: classifier batches asked for (one per frame with ROIs due);
+    """What the second stage did. ``mode``: every box (no tracking), tracked (in the inference thread) or
+    async (own worker). ``requests``: classifier batches asked for (one per frame with ROIs due);
     dropped ones were pushed out of the full queue unanswered; ``unfinished``: still queued at the end.
     ``latency_ms``: submission → answer; ``label_age``: frames between a shown label's frame and the
     frame it is shown on (p50, p95, max)."""
 
-    mode: str
+    mode: SecondStageMode
     requests: int
     answered: int
     rois: int
@@ -74,7 +76,7 @@ class ClassifierSummary:
 class ClassifierStats:
     """Counters of the second stage; written by the inference thread only, read after it ended."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: SecondStageMode) -> None:
         self.mode = mode
         self.requests = self.answered = self.rois = 0
         self.dropped_requests = self.dropped_rois = self.unfinished = 0
