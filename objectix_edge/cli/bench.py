@@ -13,17 +13,6 @@ from objectix_edge.errors import InputError
 DEFAULT_ITERS = 50
 
 
-def parse_batches(text: str) -> tuple[int, ...]:
-    """ "1,4,16" → (1, 4, 16); one line naming the flag on anything else."""
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16") from None
-    if not values or any(v < 1 for v in values):
-        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16")
-    return tuple(sorted(set(values)))
-
-
 def bench(
     artifacts: list[Path] = typer.Argument(..., help="Artifacts to time: .pt checkpoints, .onnx files, .engine files."),
     backend: list[Backend] | None = typer.Option(
@@ -63,7 +52,7 @@ def bench(
     Example: objx-edge bench model.onnx model.int8cpu.onnx --reference best.pt --batch 1,4 --plot bench.png
     """
     from objectix_edge.bench import plots, report
-    from objectix_edge.bench.harness import BenchConfig
+    from objectix_edge.bench.harness import BenchConfig, parse_batches
     from objectix_edge.bench.suite import SuiteConfig, run_suite
     from objectix_edge.outputs import check_outputs
 

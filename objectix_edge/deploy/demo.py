@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from objectix_edge.defaults import default_of
 from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext
 from objectix_edge.deploy.runner import DeployHooks
@@ -62,6 +63,11 @@ class DemoConfig:
             raise InputError(f"the demo calibrates on 1 to half of its {self.val_images} validation images")
         if self.video_frames < 1:
             raise InputError(f"--frames must be at least 1, got {self.video_frames}")
+
+
+def calib_images_for(val_images: int) -> int:
+    """Calibration images of a demo with ``val_images`` held-out images: DemoConfig's default, at most half."""
+    return min(default_of(DemoConfig, "calib_images"), val_images // 2)
 
 
 @dataclass
