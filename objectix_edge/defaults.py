@@ -5,6 +5,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from objectix_edge.enums import CalibMethod
+
+# Defaults of dataclasses whose modules are too heavy for the CLI to import at start-up (they load onnx):
+# the dataclass field and the command's option both read the constant here.
+CALIB_IMAGES = 512  # calib.int8.Int8Config.num_images: calibrate / build-engine --num-images
+CALIB_METHOD = CalibMethod.ENTROPY  # Int8Config.method: calibrate --method
+CALIB_SEED = 0  # Int8Config.seed: calibrate --seed
+CALIB_BATCH = 8  # Int8Config.batch_size: calibrate --batch
+WORKSPACE_GIB = 2.0  # runtime.trt_build.EngineConfig.workspace_gib: build-engine --workspace
+ENGINE_TF32 = False  # EngineConfig.tf32: build-engine --tf32
+
 
 def default_of(cls: type, name: str) -> Any:
     """The default of dataclass ``cls``'s field ``name`` (a default_factory is called); KeyError if it has none."""

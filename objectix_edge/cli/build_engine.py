@@ -7,6 +7,10 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import CALIB_IMAGES, ENGINE_TF32, WORKSPACE_GIB
+from objectix_edge.runtime.profile import BatchProfile
+
+_PROFILE = "{0.min},{0.opt},{0.max}".format(BatchProfile())  # --batch's default: BatchProfile's own
 
 
 def build_engine(
@@ -17,14 +21,14 @@ def build_engine(
     calib_ann: Path | None = typer.Option(
         None, "--calib-ann", help="COCO instances JSON (needed for the ROI classifier)."
     ),
-    num_images: int = typer.Option(512, "--num-images", help="Calibration images for --int8."),
-    batch: str = typer.Option("1,4,16", "--batch", help="Optimization profile batch sizes MIN,OPT,MAX."),
-    workspace: float = typer.Option(2.0, "--workspace", help="Builder workspace limit in GiB."),
+    num_images: int = typer.Option(CALIB_IMAGES, "--num-images", help="Calibration images for --int8."),
+    batch: str = typer.Option(_PROFILE, "--batch", help="Optimization profile batch sizes MIN,OPT,MAX."),
+    workspace: float = typer.Option(WORKSPACE_GIB, "--workspace", help="Builder workspace limit in GiB."),
     timing_cache: Path | None = typer.Option(
         None, "--timing-cache", help="Timing cache file: loaded if present, saved after the build."
     ),
     tf32: bool = typer.Option(
-        False, "--tf32", help="Let FP32 layers use TF32 (faster on Ampere+, no longer FP32-exact vs the ONNX)."
+        ENGINE_TF32, "--tf32", help="Let FP32 layers use TF32 (faster on Ampere+, no longer FP32-exact vs the ONNX)."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Engine path (default: MODEL with .engine beside it)."),
 ) -> None:
@@ -35,7 +39,6 @@ def build_engine(
     from objectix_edge.calib.int8 import Int8Config
     from objectix_edge.cli.console import int8_progress
     from objectix_edge.deploy.precision import build_engine_from, wanted_precision
-    from objectix_edge.runtime.profile import BatchProfile
     from objectix_edge.runtime.trt_build import EngineConfig
 
     wanted = wanted_precision(fp16, int8)

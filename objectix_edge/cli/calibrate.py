@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.data.footage import DEFAULT_HOLDOUT
+from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import InputError
 
@@ -26,19 +28,21 @@ def calibrate(
     ),
     ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON (needed for the ROI classifier's boxes)."),
     num_images: int = typer.Option(
-        512, "--num-images", help="Calibration images (COCO: chosen with --seed; footage: frames spread evenly)."
+        CALIB_IMAGES,
+        "--num-images",
+        help="Calibration images (COCO: chosen with --seed; footage: frames spread evenly).",
     ),
     every: int | None = typer.Option(None, "--every", help="Footage: every N-th frame (at most --num-images)."),
     holdout: float = typer.Option(
-        0.25, "--holdout", help="Footage: share at its end kept for parity, never calibrated on."
+        DEFAULT_HOLDOUT, "--holdout", help="Footage: share at its end kept for parity, never calibrated on."
     ),
     detector: Path | None = typer.Option(
         None, "--detector", help="Footage, ROI classifier: calibrate on this detector's boxes over the frames."
     ),
-    method: CalibMethod = typer.Option(CalibMethod.ENTROPY, "--method", help="Range estimator."),
+    method: CalibMethod = typer.Option(CALIB_METHOD, "--method", help="Range estimator."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help="ONNX node name to keep FP32 (repeatable)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the calibration image choice."),
-    batch: int = typer.Option(8, "--batch", help="Calibration batch size."),
+    seed: int = typer.Option(CALIB_SEED, "--seed", help="Seed of the calibration image choice."),
+    batch: int = typer.Option(CALIB_BATCH, "--batch", help="Calibration batch size."),
     from_cache: Path | None = typer.Option(None, "--from-cache", help="Re-quantize from MODEL.calib.json, no images."),
     max_drop: float | None = typer.Option(
         None, "--max-drop", help="Accuracy budget in points (mAP×100 or top-1×100): keep sensitive layers FP32."

@@ -52,3 +52,55 @@ def test_default_of_reads_defaults_and_factories_and_names_missing_ones() -> Non
         default_of(CascadeConfig, "nope")
     with pytest.raises(KeyError, match="RunConfig.detector has no default"):
         default_of(RunConfig, "detector")
+
+
+def _other_commands() -> list[tuple[str, str, Any]]:
+    from objectix_edge.bench.harness import BenchConfig
+    from objectix_edge.bench.suite import SuiteConfig
+    from objectix_edge.calib.int8 import Int8Config
+    from objectix_edge.deploy.config import DeployConfig
+    from objectix_edge.deploy.demo import DemoConfig
+    from objectix_edge.eval.footage_parity import FootageParityConfig
+    from objectix_edge.eval.parity import ParityConfig
+    from objectix_edge.runtime.profile import BatchProfile
+    from objectix_edge.runtime.trt_build import EngineConfig
+    from objectix_edge.train.config import TrainConfig
+
+    train = {"epochs": "epochs", "batch": "batch", "lr": "lr", "weight_decay": "weight_decay", "imgsz": "imgsz"}
+    train.update({"warmup": "warmup_steps", "save_every": "save_every", "keep_last": "keep_last"})
+    train.update({"patience": "patience", "seed": "seed", "workers": "workers", "device": "device"})
+    train.update({"crop_scale": "crop_scale", "progress": "progress"})
+    rows = [("train", option, default_of(TrainConfig, f)) for option, f in train.items()]
+    rows.append(("train", "schedule", default_of(TrainConfig, "schedule").value))
+    for option in ("calib_images", "parity_images", "warmup", "iters", "device", "threads", "seed", "max_drop"):
+        rows.append(("deploy", option, default_of(DeployConfig, option)))
+    rows.append(("deploy", "batch", ",".join(map(str, default_of(DeployConfig, "batches")))))
+    demo = {"threads": "threads", "frames": "video_frames", "det_epochs": "det_epochs"}
+    demo.update({"cls_epochs": "cls_epochs", "val_images": "val_images"})
+    rows += [("demo", option, default_of(DemoConfig, f)) for option, f in demo.items()]
+    rows += [("parity", o, default_of(FootageParityConfig, o)) for o in ("every", "max_frames")]
+    rows += [("parity", o, default_of(ParityConfig, o)) for o in ("max_images", "batch", "device")]
+    rows += [
+        ("bench", "batch", ",".join(map(str, default_of(BenchConfig, "batches")))),
+        ("bench", "warmup", default_of(BenchConfig, "warmup")),
+        ("bench", "device", default_of(SuiteConfig, "device")),
+        ("bench", "no_baseline", not default_of(SuiteConfig, "baseline")),
+        ("bench", "precision", default_of(SuiteConfig, "torch_precision")),
+        ("bench", "cuda_graph", default_of(SuiteConfig, "cuda_graph")),
+    ]
+    calib = {"num_images": "num_images", "method": "method", "seed": "seed", "batch": "batch_size"}
+    calib.update({"holdout": "holdout"})
+    rows += [("calibrate", option, default_of(Int8Config, f)) for option, f in calib.items()]
+    profile = BatchProfile()
+    rows += [
+        ("build-engine", "num_images", default_of(Int8Config, "num_images")),
+        ("build-engine", "batch", f"{profile.min},{profile.opt},{profile.max}"),
+        ("build-engine", "workspace", default_of(EngineConfig, "workspace_gib")),
+        ("build-engine", "tf32", default_of(EngineConfig, "tf32")),
+    ]
+    return rows
+
+
+@pytest.mark.parametrize(("command", "option", "expected"), _other_commands())
+def test_other_commands_default_to_their_config_defaults(command: str, option: str, expected: Any) -> None:
+    assert _defaults(command)[option] == expected
