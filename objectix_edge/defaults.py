@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from objectix_edge.enums import CalibMethod
@@ -28,3 +30,11 @@ def default_of(cls: type, name: str) -> Any:
             return f.default_factory()
         raise KeyError(f"{cls.__name__}.{name} has no default")
     raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def default_arg(func: Callable[..., Any], name: str) -> Any:
+    """The default of ``func``'s parameter ``name`` (a library call whose options a command exposes)."""
+    default = inspect.signature(func).parameters[name].default
+    if default is inspect.Parameter.empty:
+        raise KeyError(f"{func.__name__}({name}) has no default")
+    return default

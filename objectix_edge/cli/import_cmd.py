@@ -30,27 +30,22 @@ def import_(
 
     Example: objx-edge import objectix 88000.torch -o models/objectix.pt
     """
-    from objectix_edge.data.categories import categories_from_names
-    from objectix_edge.errors import InputError
     from objectix_edge.models.importers import import_to_checkpoint
+    from objectix_edge.models.importers.options import importer_options
     from objectix_edge.outputs import check_outputs
 
     check_outputs({"-o": output}, {"CHECKPOINT": checkpoint})
-    cats = categories_from_names(categories) if categories else None
-    if fmt == "objectix":
-        options: dict = {"categories": cats, "max_side": max_side}
-    elif fmt == "torchvision-classifier":
-        if not cats:
-            raise InputError("torchvision-classifier needs --categories a,b,c (the head's classes, in order)")
-        options = {"categories": cats, "arch": arch, "imgsz": imgsz}
-    else:
-        options = {
-            "num_classes": num_classes,
-            "boxes": boxes,
-            "box_format": box_format,
-            "boxes_scaled": boxes_scaled,
-            "categories": cats or (),
-        }
+    options = importer_options(
+        fmt,
+        categories,
+        arch=arch,
+        imgsz=imgsz,
+        num_classes=num_classes,
+        boxes=boxes,
+        box_format=box_format,
+        boxes_scaled=boxes_scaled,
+        max_side=max_side,
+    )
     path, result = import_to_checkpoint(fmt, checkpoint, output, **options)
     console.print(f"[green]wrote[/green] {path}: {result.summary}")
     if result.extras:

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from objectix_edge.cli.console import console, print_error
 from objectix_edge.defaults import default_of
-from objectix_edge.errors import InputError
 from objectix_edge.eval.footage_parity import FootageParityConfig
 from objectix_edge.eval.parity import ParityConfig
 
@@ -65,6 +64,7 @@ def parity(
 
     On your own footage (no labels, agreement only): objx-edge parity det.int8cpu.onnx -r det.pt --video street.mp4
     """
+    from objectix_edge.eval.judge import judge_parity
     from objectix_edge.eval.verdict import Verdict
     from objectix_edge.fileio import write_json_atomic
     from objectix_edge.outputs import check_outputs
@@ -80,21 +80,21 @@ def parity(
             "--images": images,
         },
     )
-    footage = video if video is not None else images if ann is None else None
-    if footage is not None:
-        from objectix_edge.eval.footage_parity import FootageParityConfig, frame_range, run_footage_parity
-
-        config = FootageParityConfig(footage, frame_range(frames), every, max_frames, batch, device, detector=detector)
-        report = run_footage_parity(artifact, reference, config)
-    else:
-        from objectix_edge.eval.parity import ParityConfig, run_parity
-
-        if data is None or ann is None:
-            raise InputError(
-                "say what to judge on: --data COCO_IMAGES --ann JSON, or your footage: --video F / --images DIR"
-            )
-        config_ = ParityConfig(images_dir=data, ann_file=ann, max_images=max_images, batch=batch, device=device)
-        report = run_parity(artifact, reference, config_)
+    report = judge_parity(
+        artifact,
+        reference,
+        data=data,
+        ann=ann,
+        video=video,
+        images=images,
+        frames=frames,
+        every=every,
+        max_frames=max_frames,
+        max_images=max_images,
+        batch=batch,
+        device=device,
+        detector=detector,
+    )
     unit = report.judgement.unit
     table = Table(
         title=f"parity: {artifact.name} vs {reference.name} ({report.precision.value}, {report.images} {unit})"

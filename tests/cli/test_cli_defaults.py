@@ -104,3 +104,11 @@ def _other_commands() -> list[tuple[str, str, Any]]:
 @pytest.mark.parametrize(("command", "option", "expected"), _other_commands())
 def test_other_commands_default_to_their_config_defaults(command: str, option: str, expected: Any) -> None:
     assert _defaults(command)[option] == expected
+
+
+@pytest.mark.parametrize("option", ["batch", "conf", "device", "roi_mask", "per_class_images"])
+def test_eval_options_default_to_evaluate_artifacts_defaults(option: str) -> None:
+    from objectix_edge.defaults import default_arg
+    from objectix_edge.eval.report import evaluate_artifact
+
+    assert _defaults("eval")[option] == default_arg(evaluate_artifact, option)
