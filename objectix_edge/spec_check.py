@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 from objectix_edge.errors import ArtifactError
@@ -30,9 +31,9 @@ def _enum_fields() -> dict[str, tuple[str, ...]]:
     from objectix_edge.enums import Task
     from objectix_edge.spec import ChannelOrder, ResizeKernel, ResizePolicy, RoiMode
 
-    enums = {"task": Task, "channel_order": ChannelOrder, "resize": ResizePolicy}
+    enums: dict[str, type[Enum]] = {"task": Task, "channel_order": ChannelOrder, "resize": ResizePolicy}
     enums.update({"resize_kernel": ResizeKernel, "roi_mode": RoiMode})
-    return {key: tuple(member.value for member in enum) for key, enum in enums.items()}
+    return {key: tuple(str(member.value) for member in enum) for key, enum in enums.items()}
 
 
 def _int(data: dict[str, Any], key: str, low: int, high: int) -> None:
