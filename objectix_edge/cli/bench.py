@@ -65,8 +65,8 @@ def bench(
     Example: objx-edge bench model.onnx model.int8cpu.onnx --reference best.pt --batch 1,4 --plot bench.png
     """
     from objectix_edge.bench import plots, report
-    from objectix_edge.bench.harness import parse_batches
-    from objectix_edge.bench.suite import run_suite
+    from objectix_edge.bench.harness import BenchConfig, parse_batches
+    from objectix_edge.bench.suite import SuiteConfig, run_suite
     from objectix_edge.outputs import check_outputs
 
     if seconds is not None and iters is not None:

@@ -65,6 +65,7 @@ def deploy(
     """
     from objectix_edge.bench.harness import parse_batches
     from objectix_edge.cpu_isa import isa_option
+    from objectix_edge.deploy.config import DeployConfig
     from objectix_edge.deploy.runner import run_deploy
 
     config = DeployConfig(

@@ -50,6 +50,8 @@ def eval(  # noqa: A001 - the command is called eval
 
     Example: objx-edge eval runs/det/best.pt --data coco/images --ann coco/instances.json --json det.json
     """
+    from objectix_edge.eval.report import evaluate_artifact
+
     report = evaluate_artifact(
         artifact,
         data,

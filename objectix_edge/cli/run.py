@@ -168,9 +168,12 @@ def run(
 
     Example: objx-edge run --video street.mp4 --detector det.int8cpu.onnx --classifier roi.onnx --headless --save out.mp4 --jsonl dets.jsonl
     """
-    from objectix_edge.pipeline.loop import RunError
-    from objectix_edge.pipeline.session import run_pipeline, tracking_for
+    from objectix_edge.pipeline.cascade import CascadeConfig
+    from objectix_edge.pipeline.loop import LoopConfig, RunError
+    from objectix_edge.pipeline.session import RunConfig, run_pipeline, tracking_for
     from objectix_edge.pipeline.source_factory import make_source
+    from objectix_edge.pipeline.track_labels import ReclassifyPolicy
+    from objectix_edge.pipeline.tracking import TrackConfig
 
     det_threads, cls_threads = parse_threads(threads)
     source = make_source(camera, video, rtsp, images, realtime, loop, notify=notify)

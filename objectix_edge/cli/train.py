@@ -115,7 +115,7 @@ def train(
 
     Example: objx-edge train --model mobilenet-det --data coco/images --ann coco/train.json --epochs 30 --out runs/det
     """
-    from objectix_edge.train.config import Schedule
+    from objectix_edge.train.config import Schedule, TrainConfig
     from objectix_edge.train.loop import train as run_training
 
     try:

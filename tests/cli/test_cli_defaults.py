@@ -112,3 +112,25 @@ def test_eval_options_default_to_evaluate_artifacts_defaults(option: str) -> Non
     from objectix_edge.eval.report import evaluate_artifact
 
     assert _defaults("eval")[option] == default_arg(evaluate_artifact, option)
+
+
+def test_data_options_default_to_the_library_defaults() -> None:
+    from objectix_edge.cli.data import app as data_app
+    from objectix_edge.data.split import split_coco
+    from objectix_edge.data.subset import SubsetConfig
+    from objectix_edge.data.synth import write_synthetic_coco
+    from objectix_edge.defaults import default_arg
+
+    group = typer.main.get_command(data_app)
+    params = {
+        name: {p.name: p.default for p in cmd.params}
+        for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+    }
+    h, w = default_arg(write_synthetic_coco, "image_size")
+    assert (
+        params["synth"]["seed"] == default_arg(write_synthetic_coco, "seed") and params["synth"]["size"] == f"{h}x{w}"
+    )
+    assert params["split"]["seed"] == default_arg(split_coco, "seed")
+    subset = SubsetConfig()
+    assert params["subset"]["seed"] == subset.seed and params["subset"]["count"] == subset.max_images
+    assert params["subset"]["redistributable"] == subset.redistributable_only and params["subset"]["ids"] == ""
