@@ -17,6 +17,17 @@ CALIB_SEED = 0  # Int8Config.seed: calibrate --seed
 CALIB_BATCH = 8  # Int8Config.batch_size: calibrate --batch
 WORKSPACE_GIB = 2.0  # runtime.trt_build.EngineConfig.workspace_gib: build-engine --workspace
 ENGINE_TF32 = False  # EngineConfig.tf32: build-engine --tf32
+ONNX_OPSET = 18  # export.onnx.ExportConfig.opset (DEFAULT_OPSET): export --opset
+ONNX_DYNAMIC_BATCH = True  # ExportConfig.dynamic_batch: export --dynamic-batch/--static-batch
+ONNX_SIMPLIFY = True  # ExportConfig.simplify: export --simplify/--no-simplify
+# The importers' options (models/importers/*.py load torch): import --max-side, --arch, --imgsz, --num-classes, ...
+OBJECTIX_MAX_SIDE = 640
+TORCHVISION_ARCH = "resnet50"
+TORCHVISION_IMGSZ = 256
+MOBILELIKE_NUM_CLASSES = 1
+MOBILELIKE_BOXES = 1
+MOBILELIKE_BOX_FORMAT = "xywh"
+MOBILELIKE_BOXES_SCALED = False
 
 
 def default_of(cls: type, name: str) -> Any:

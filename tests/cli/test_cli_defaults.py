@@ -134,3 +134,26 @@ def test_data_options_default_to_the_library_defaults() -> None:
     subset = SubsetConfig()
     assert params["subset"]["seed"] == subset.seed and params["subset"]["count"] == subset.max_images
     assert params["subset"]["redistributable"] == subset.redistributable_only and params["subset"]["ids"] == ""
+
+
+def test_export_import_and_predict_options_default_to_the_library_defaults() -> None:
+    from objectix_edge.defaults import default_arg
+    from objectix_edge.export.onnx import ExportConfig
+    from objectix_edge.models.importers.mobilelike import import_mobilelike
+    from objectix_edge.models.importers.objectix import import_objectix
+    from objectix_edge.models.importers.torchvision_cls import import_torchvision_classifier
+    from objectix_edge.pipeline.predict import predict_file
+
+    export = _defaults("export")
+    assert (export["opset"], export["dynamic_batch"], export["simplify"]) == (
+        default_of(ExportConfig, "opset"),
+        default_of(ExportConfig, "dynamic_batch"),
+        default_of(ExportConfig, "simplify"),
+    )
+    imports = _defaults("import")
+    assert imports["max_side"] == default_arg(import_objectix, "max_side")
+    for option in ("arch", "imgsz"):
+        assert imports[option] == default_arg(import_torchvision_classifier, option)
+    for option in ("num_classes", "boxes", "box_format", "boxes_scaled"):
+        assert imports[option] == default_arg(import_mobilelike, option)
+    assert _defaults("predict")["device"] == default_arg(predict_file, "device")
