@@ -12,6 +12,7 @@ from objectix_edge.data.footage import DEFAULT_HOLDOUT
 from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import InputError
+from objectix_edge.eval.verdict import Verdict
 
 if TYPE_CHECKING:
     from objectix_edge.calib.sensitivity import BudgetResult
@@ -127,7 +128,7 @@ def calibrate(
         )
     for what, path in written:  # one line each, never truncated: paths get copied from here
         console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)
-    if budget is not None and budget.verdict.value == "INCONCLUSIVE":
+    if budget is not None and budget.verdict == Verdict.INCONCLUSIVE:
         needed = budget.images_needed
         more = f"about {needed} validation images would decide it" if needed else "the original is too weak to judge"
         console.print(
@@ -149,5 +150,5 @@ def _print_budget(budget: BudgetResult) -> None:
     )
     if budget.kept:
         console.print(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
-    elif budget.verdict.value == "PASS":
+    elif budget.verdict == Verdict.PASS:
         console.print("plain INT8 passes: no layer kept in FP32")
