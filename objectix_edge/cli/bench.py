@@ -6,14 +6,12 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.bench.harness import BenchConfig
+from objectix_edge.bench.harness import COMMAND_ITERS, BenchConfig
 from objectix_edge.bench.suite import SuiteConfig
 from objectix_edge.cli.console import console
 from objectix_edge.defaults import default_of
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
-
-DEFAULT_ITERS = 50
 
 
 def bench(
@@ -27,7 +25,7 @@ def bench(
         help="Comma-separated batch sizes, e.g. 1,4,16.",
     ),
     warmup: int = typer.Option(default_of(BenchConfig, "warmup"), "--warmup", help="Untimed iterations before timing."),
-    iters: int | None = typer.Option(None, "--iters", help=f"Timed iterations per batch (default {DEFAULT_ITERS})."),
+    iters: int | None = typer.Option(None, "--iters", help=f"Timed iterations per batch (default {COMMAND_ITERS})."),
     seconds: float | None = typer.Option(
         None, "--seconds", help="Time each batch for this many seconds instead of --iters."
     ),
@@ -65,12 +63,11 @@ def bench(
     Example: objx-edge bench model.onnx model.int8cpu.onnx --reference best.pt --batch 1,4 --plot bench.png
     """
     from objectix_edge.bench import plots, report
-    from objectix_edge.bench.harness import BenchConfig, parse_batches
+    from objectix_edge.bench.harness import BenchConfig, parse_batches, timed_by
     from objectix_edge.bench.suite import SuiteConfig, run_suite
     from objectix_edge.outputs import check_outputs
 
-    if seconds is not None and iters is not None:
-        raise InputError("give either --iters or --seconds, not both")
+    iters, seconds = timed_by(iters, seconds)
     check_outputs(
         {"--json": json_out, "--csv": csv_out, "--plot": plot},
         {"--data": data, "--ann": ann, "--reference": reference, **{f"artifact {a}": a for a in artifacts}},
@@ -80,7 +77,7 @@ def bench(
     bench_cfg = BenchConfig(
         batches=parse_batches(batch),
         warmup=warmup,
-        iters=None if seconds is not None else (iters or DEFAULT_ITERS),
+        iters=iters,
         seconds=seconds,
     )
     config = SuiteConfig(
