@@ -46,8 +46,7 @@ def build_engine(
         profile=BatchProfile.parse(batch), workspace_gib=workspace, timing_cache=timing_cache, tf32=tf32
     )
     calib = Int8Config(data=calib_data, ann=calib_ann, num_images=num_images) if calib_data is not None else None
-    with int8_progress() as hooks:
-        built = build_engine_from(model, wanted, config, out, calib, hooks)
+    built = build_engine_from(model, wanted, config, out, calib, calibration=int8_progress)
     for warning in built.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     info = built.info

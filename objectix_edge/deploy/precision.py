@@ -6,6 +6,8 @@ conversion and the INT8 calibration are chosen, refused and named the same way e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,13 +87,15 @@ def build_engine_from(
     config: EngineConfig,
     out: Path | None = None,
     int8: Int8Config | None = None,
-    hooks: Int8Hooks | None = None,
+    calibration: Callable[[], AbstractContextManager[Int8Hooks | None]] | None = None,
 ) -> BuiltEngine:
     """TensorRT and a GPU checked first (nothing written without them), then ``model`` → ``wanted`` → engine.
 
-    ``out``: the engine path (default: the built ONNX with ``.engine`` beside it)."""
+    ``out``: the engine path (default: the built ONNX with ``.engine`` beside it); ``calibration``: a context
+    giving the progress hooks, entered around the conversion only (e.g. a progress bar, gone before the build)."""
     from objectix_edge.runtime.trt_build import build_engine, check_build_environment, engine_path
 
     check_build_environment()
-    onnx_path = reduced_onnx(model, wanted, int8, hooks).onnx
+    with (calibration or nullcontext)() as hooks:
+        onnx_path = reduced_onnx(model, wanted, int8, hooks).onnx
     return build_engine(onnx_path, out or engine_path(onnx_path), config)
