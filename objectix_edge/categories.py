@@ -88,15 +88,6 @@ COCO_CATEGORIES: tuple[Category, ...] = (
 )
 
 
-def categories_by_name(names: list[str], pool: tuple[Category, ...] = COCO_CATEGORIES) -> tuple[Category, ...]:
-    """Subset of ``pool`` in the order given; unknown names raise ValueError naming them."""
-    by_name = {c.name: c for c in pool}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ValueError(f"unknown categories {unknown}; known: {', '.join(by_name)}")
-    return tuple(by_name[n] for n in names)
-
-
 def categories_from_names(text: str | list[str]) -> tuple[Category, ...]:
     """``"bird,airplane"`` → categories in that order: COCO ids when every name is a COCO class, else 0, 1, ..."""
     names = [n.strip() for n in text.split(",")] if isinstance(text, str) else [n.strip() for n in text]

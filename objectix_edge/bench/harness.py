@@ -21,6 +21,29 @@ PERCENTILES = (50, 90, 99)
 MIN_TIMED_ITERS = 3  # a time-bounded run still needs a few samples for its percentiles
 
 
+COMMAND_ITERS = 50  # objx-edge bench's timed iterations per batch when neither --iters nor --seconds is given
+
+
+def timed_by(iters: int | None, seconds: float | None) -> tuple[int | None, float | None]:
+    """bench's ``--iters`` / ``--seconds`` → BenchConfig's (iters, seconds): at most one may be given; neither
+    means COMMAND_ITERS iterations."""
+    if seconds is not None and iters is not None:
+        raise InputError("give either --iters or --seconds, not both")
+    return (None, seconds) if seconds is not None else (iters or COMMAND_ITERS, None)
+
+
+def parse_batches(text: str) -> tuple[int, ...]:
+    """ "1,4,16" → (1, 4, 16), sorted, repeats dropped (``--batch`` of bench and deploy); one line naming the
+    flag on anything else."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16") from None
+    if not values or any(v < 1 for v in values):
+        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16")
+    return tuple(sorted(set(values)))
+
+
 @dataclass(frozen=True)
 class BenchConfig:
     """How to time: batch sizes, warm-up iterations, and either a fixed count or a time budget."""

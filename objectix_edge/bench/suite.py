@@ -71,7 +71,7 @@ class SuiteResult:
 
 def model_key(spec: ModelSpec) -> str:
     """Identity of an architecture (what the baseline must match): name, input size, kwargs, classes."""
-    kwargs = json.dumps(spec.model_kwargs, sort_keys=True, default=str)
+    kwargs = json.dumps(dict(spec.model_kwargs), sort_keys=True, default=str)
     return f"{spec.name}@{spec.input_size[0]}x{spec.input_size[1]}/{spec.num_classes}c/{kwargs}"
 
 

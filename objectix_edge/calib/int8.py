@@ -13,6 +13,7 @@ from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
 from objectix_edge.cpu_isa import CpuIsa, build_isa
 from objectix_edge.data.footage import DEFAULT_HOLDOUT, plan_footage
+from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod, Precision, Task
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.eval.budgets import budget_for
@@ -28,10 +29,10 @@ class Int8Config:
 
     data: Path | None = None
     ann: Path | None = None
-    num_images: int = 512
-    method: CalibMethod = CalibMethod.ENTROPY
-    seed: int = 0
-    batch_size: int = 8
+    num_images: int = CALIB_IMAGES
+    method: CalibMethod = CALIB_METHOD
+    seed: int = CALIB_SEED
+    batch_size: int = CALIB_BATCH
     exclude: tuple[str, ...] = ()
     from_cache: Path | None = None
     out_dir: Path | None = None

@@ -10,18 +10,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from objectix_edge.enums import SecondStageMode
+
 KEEP = 20_000  # samples per stage behind the percentiles (the most recent ones)
 
 
 @dataclass(frozen=True)
 class ClassifierSummary:
-    """What the second stage did. ``mode``: "every box" (no tracking), "tracked" (in the inference thread)
-    or "async" (own worker). ``requests``: classifier batches asked for (one per frame with ROIs due);
+    """What the second stage did. ``mode``: every box (no tracking), tracked (in the inference thread) or
+    async (own worker). ``requests``: classifier batches asked for (one per frame with ROIs due);
     dropped ones were pushed out of the full queue unanswered; ``unfinished``: still queued at the end.
     ``latency_ms``: submission → answer; ``label_age``: frames between a shown label's frame and the
     frame it is shown on (p50, p95, max)."""
 
-    mode: str
+    mode: SecondStageMode
     requests: int
     answered: int
     rois: int
@@ -40,7 +42,7 @@ class ClassifierSummary:
 class ClassifierStats:
     """Counters of the second stage; written by the inference thread only, read after it ended."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: SecondStageMode) -> None:
         self.mode = mode
         self.requests = self.answered = self.rois = 0
         self.dropped_requests = self.dropped_rois = self.unfinished = 0

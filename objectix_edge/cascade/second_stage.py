@@ -24,6 +24,7 @@ from objectix_edge.cascade.classifier_stats import ClassifierStats, ClassifierSu
 from objectix_edge.cascade.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
 from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, RoiLabel, TrackLabels, label_from
+from objectix_edge.enums import SecondStageMode
 from objectix_edge.modelio.postprocess import softmax
 from objectix_edge.modelio.roi_feeds import preprocess_rois
 from objectix_edge.runtime.base import Runner
@@ -79,7 +80,7 @@ class SecondStage:
         self.tracking = tracking
         self.labels = TrackLabels(policy, classifier.spec.categories)
         self.worker: ClassifierWorker | None = None
-        self.stats = ClassifierStats("tracked" if tracking else "every box")
+        self.stats = ClassifierStats(SecondStageMode.TRACKED if tracking else SecondStageMode.EVERY_BOX)
         self._checked = False  # the classifier's feeds are checked on its first call only
 
     def _classify(self, image_bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
@@ -92,7 +93,7 @@ class SecondStage:
         """Move classification to its own worker (tracked mode only: untracked boxes have no later frame)."""
         if self.tracking and self.worker is None:
             self.worker = ClassifierWorker(self._classify, queue_size)
-            self.stats.mode = "async"
+            self.stats.mode = SecondStageMode.ASYNC
 
     def close(self) -> None:
         """Stop the worker; requests still queued are counted as unfinished."""

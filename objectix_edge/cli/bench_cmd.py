@@ -6,22 +6,12 @@ from pathlib import Path
 
 import typer
 
+from objectix_edge.bench.harness import COMMAND_ITERS, BenchConfig
+from objectix_edge.bench.suite import SuiteConfig
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import default_of
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
-
-DEFAULT_ITERS = 50
-
-
-def parse_batches(text: str) -> tuple[int, ...]:
-    """ "1,4,16" → (1, 4, 16); one line naming the flag on anything else."""
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16") from None
-    if not values or any(v < 1 for v in values):
-        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16")
-    return tuple(sorted(set(values)))
 
 
 def bench(
@@ -29,13 +19,17 @@ def bench(
     backend: list[Backend] | None = typer.Option(
         None, "--backend", "-b", help="Backend(s) to run each artifact on (repeatable); default: the artifact's own."
     ),
-    batch: str = typer.Option("1", "--batch", help="Comma-separated batch sizes, e.g. 1,4,16."),
-    warmup: int = typer.Option(10, "--warmup", help="Untimed iterations before timing."),
-    iters: int | None = typer.Option(None, "--iters", help=f"Timed iterations per batch (default {DEFAULT_ITERS})."),
+    batch: str = typer.Option(
+        ",".join(map(str, default_of(BenchConfig, "batches"))),
+        "--batch",
+        help="Comma-separated batch sizes, e.g. 1,4,16.",
+    ),
+    warmup: int = typer.Option(default_of(BenchConfig, "warmup"), "--warmup", help="Untimed iterations before timing."),
+    iters: int | None = typer.Option(None, "--iters", help=f"Timed iterations per batch (default {COMMAND_ITERS})."),
     seconds: float | None = typer.Option(
         None, "--seconds", help="Time each batch for this many seconds instead of --iters."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda[:N])."),
+    device: str = typer.Option(default_of(SuiteConfig, "device"), "--device", help="cpu or cuda (cuda[:N])."),
     threads: int | None = typer.Option(None, "--threads", help="Intra-op threads for ONNX Runtime and torch."),
     data: Path | None = typer.Option(None, "--data", help="COCO image folder: also measure accuracy."),
     ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON for --data."),
@@ -49,13 +43,19 @@ def bench(
     csv_out: Path | None = typer.Option(None, "--csv", help="Write one CSV row per artifact × backend × batch."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: latency vs batch (+ accuracy vs latency)."),
     no_baseline: bool = typer.Option(
-        False, "--no-baseline", help="Skip the PyTorch FP32 eager baseline (no speedup column)."
+        not default_of(SuiteConfig, "baseline"),
+        "--no-baseline",
+        help="Skip the PyTorch FP32 eager baseline (no speedup column).",
     ),
     precision: Precision = typer.Option(
-        Precision.FP32, "--precision", help="Precision of .pt checkpoints on the torch backend (fp16 needs CUDA)."
+        default_of(SuiteConfig, "torch_precision"),
+        "--precision",
+        help="Precision of .pt checkpoints on the torch backend (fp16 needs CUDA).",
     ),
     cuda_graph: bool = typer.Option(
-        False, "--cuda-graph", help="Replay .pt checkpoints as captured CUDA graphs (--device cuda)."
+        default_of(SuiteConfig, "cuda_graph"),
+        "--cuda-graph",
+        help="Replay .pt checkpoints as captured CUDA graphs (--device cuda).",
     ),
 ) -> None:
     """Time artifacts: latency mean/p50/p90/p99, throughput, speedup vs PyTorch FP32 eager, accuracy with --data.
@@ -63,12 +63,11 @@ def bench(
     Example: objx-edge bench model.onnx model.int8cpu.onnx --reference best.pt --batch 1,4 --plot bench.png
     """
     from objectix_edge.bench import bench_report, plots
-    from objectix_edge.bench.harness import BenchConfig
+    from objectix_edge.bench.harness import BenchConfig, parse_batches, timed_by
     from objectix_edge.bench.suite import SuiteConfig, run_suite
     from objectix_edge.outputs import check_outputs
 
-    if seconds is not None and iters is not None:
-        raise InputError("give either --iters or --seconds, not both")
+    iters, seconds = timed_by(iters, seconds)
     check_outputs(
         {"--json": json_out, "--csv": csv_out, "--plot": plot},
         {"--data": data, "--ann": ann, "--reference": reference, **{f"artifact {a}": a for a in artifacts}},
@@ -78,7 +77,7 @@ def bench(
     bench_cfg = BenchConfig(
         batches=parse_batches(batch),
         warmup=warmup,
-        iters=None if seconds is not None else (iters or DEFAULT_ITERS),
+        iters=iters,
         seconds=seconds,
     )
     config = SuiteConfig(

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.data.footage import DEFAULT_HOLDOUT
+from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod
 from objectix_edge.errors import InputError
+from objectix_edge.eval.verdict import Verdict
 
 if TYPE_CHECKING:
-    from objectix_edge.calib.int8 import Int8Config, Int8Result
     from objectix_edge.calib.sensitivity import BudgetResult
 
 
@@ -27,19 +29,21 @@ def calibrate(
     ),
     ann: Path | None = typer.Option(None, "--ann", help="COCO instances JSON (needed for the ROI classifier's boxes)."),
     num_images: int = typer.Option(
-        512, "--num-images", help="Calibration images (COCO: chosen with --seed; footage: frames spread evenly)."
+        CALIB_IMAGES,
+        "--num-images",
+        help="Calibration images (COCO: chosen with --seed; footage: frames spread evenly).",
     ),
     every: int | None = typer.Option(None, "--every", help="Footage: every N-th frame (at most --num-images)."),
     holdout: float = typer.Option(
-        0.25, "--holdout", help="Footage: share at its end kept for parity, never calibrated on."
+        DEFAULT_HOLDOUT, "--holdout", help="Footage: share at its end kept for parity, never calibrated on."
     ),
     detector: Path | None = typer.Option(
         None, "--detector", help="Footage, ROI classifier: calibrate on this detector's boxes over the frames."
     ),
-    method: CalibMethod = typer.Option(CalibMethod.ENTROPY, "--method", help="Range estimator."),
+    method: CalibMethod = typer.Option(CALIB_METHOD, "--method", help="Range estimator."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help="ONNX node name to keep FP32 (repeatable)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the calibration image choice."),
-    batch: int = typer.Option(8, "--batch", help="Calibration batch size."),
+    seed: int = typer.Option(CALIB_SEED, "--seed", help="Seed of the calibration image choice."),
+    batch: int = typer.Option(CALIB_BATCH, "--batch", help="Calibration batch size."),
     from_cache: Path | None = typer.Option(None, "--from-cache", help="Re-quantize from MODEL.calib.json, no images."),
     max_drop: float | None = typer.Option(
         None, "--max-drop", help="Accuracy budget in points (mAP×100 or top-1×100): keep sensitive layers FP32."
@@ -65,7 +69,8 @@ def calibrate(
 
     On your own footage (no labels): objx-edge calibrate det.onnx --int8 --data street.mp4 --every 10
     """
-    from objectix_edge.calib.int8 import Int8Config
+    from objectix_edge.calib.int8 import Int8Config, run_int8
+    from objectix_edge.cli.console import int8_progress
     from objectix_edge.cpu_isa import isa_option
     from objectix_edge.export.fp16 import convert_fp16, fp16_path
 
@@ -98,7 +103,8 @@ def calibrate(
             holdout=holdout,
             detector=detector,
         )
-        result = run_with_progress(model, config)
+        with int8_progress() as hooks:
+            result = run_int8(model, config, hooks)
         budget = result.budget
         if budget is not None:
             _print_budget(budget)
@@ -122,7 +128,7 @@ def calibrate(
         )
     for what, path in written:  # one line each, never truncated: paths get copied from here
         console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)
-    if budget is not None and budget.verdict.value == "INCONCLUSIVE":
+    if budget is not None and budget.verdict == Verdict.INCONCLUSIVE:
         needed = budget.images_needed
         more = f"about {needed} validation images would decide it" if needed else "the original is too weak to judge"
         console.print(
@@ -132,29 +138,6 @@ def calibrate(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-
-
-def run_with_progress(model: Path, config: Int8Config) -> Int8Result:
-    """Calibrate with a rich progress bar over the calibration images; search steps print below it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from objectix_edge.calib.int8 import Int8Hooks, run_int8
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("calibrating", total=None, visible=False)
-        hooks = Int8Hooks(
-            start=lambda n: progress.update(task, total=n, visible=True),
-            image=lambda: progress.advance(task),
-            step=lambda msg: progress.console.print(f"  {msg}", highlight=False),
-        )
-        return run_int8(model, config, hooks)
 
 
 def _print_budget(budget: BudgetResult) -> None:
@@ -167,5 +150,5 @@ def _print_budget(budget: BudgetResult) -> None:
     )
     if budget.kept:
         console.print(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
-    elif budget.verdict.value == "PASS":
+    elif budget.verdict == Verdict.PASS:
         console.print("plain INT8 passes: no layer kept in FP32")

@@ -7,6 +7,10 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.data.split import split_coco
+from objectix_edge.data.subset import SubsetConfig
+from objectix_edge.data.synth import write_synthetic_coco
+from objectix_edge.defaults import default_arg, default_of
 from objectix_edge.errors import InputError
 
 app = typer.Typer(help="Dataset utilities.", no_args_is_help=True)
@@ -23,13 +27,18 @@ def _parse_size(text: str) -> tuple[int, int]:
 def synth(
     out: Path = typer.Argument(..., help="Folder to write: OUT/images/*.jpg and OUT/annotations/instances.json."),
     images: int = typer.Option(64, "--images", help="Number of images."),
-    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same files."),
-    size: str = typer.Option("240x320", "--size", help="Image size HxW."),
+    seed: int = typer.Option(
+        default_arg(write_synthetic_coco, "seed"), "--seed", help="Seed; the same seed gives the same files."
+    ),
+    size: str = typer.Option(
+        "x".join(map(str, default_arg(write_synthetic_coco, "image_size"))), "--size", help="Image size HxW."
+    ),
 ) -> None:
     """Write a synthetic COCO-format set: circles, squares and triangles on textured backgrounds.
 
     Example: objx-edge data synth /tmp/shapes --images 64 --seed 0
     """
+
     from objectix_edge.data.synth import write_synthetic_coco
 
     images_dir, ann = write_synthetic_coco(out, images, seed=seed, image_size=_parse_size(size))
@@ -41,12 +50,13 @@ def split(
     ann: Path = typer.Argument(..., help="COCO instances JSON to split."),
     out: Path = typer.Argument(..., help="Folder to write train.json and val.json (same image folder)."),
     val: int = typer.Option(..., "--val", help="Number of images for validation."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the image choice."),
+    seed: int = typer.Option(default_arg(split_coco, "seed"), "--seed", help="Seed of the image choice."),
 ) -> None:
     """Split an instances JSON by image into train.json / val.json (the images stay where they are).
 
     Example: objx-edge data split coco-mini/annotations/instances_train2017.json runs/split --val 53
     """
+
     from objectix_edge.data.split import split_coco
 
     train_json, val_json = split_coco(ann, out, val, seed)
@@ -67,11 +77,19 @@ def subset(
     out: Path = typer.Argument(
         ..., help="Folder to write: OUT/images/, OUT/annotations/instances.json, OUT/ATTRIBUTION.md."
     ),
-    ids: str = typer.Option("", "--ids", help="Comma-separated image ids to keep, in this order."),
-    count: int | None = typer.Option(None, "--images", min=1, help="Keep this many images, chosen with --seed."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the image choice."),
+    ids: str = typer.Option(
+        ",".join(map(str, default_of(SubsetConfig, "image_ids"))),
+        "--ids",
+        help="Comma-separated image ids to keep, in this order.",
+    ),
+    count: int | None = typer.Option(
+        default_of(SubsetConfig, "max_images"), "--images", min=1, help="Keep this many images, chosen with --seed."
+    ),
+    seed: int = typer.Option(default_of(SubsetConfig, "seed"), "--seed", help="Seed of the image choice."),
     redistributable: bool = typer.Option(
-        False, "--redistributable", help="Keep only images whose licence allows copying with attribution."
+        default_of(SubsetConfig, "redistributable_only"),
+        "--redistributable",
+        help="Keep only images whose licence allows copying with attribution.",
     ),
 ) -> None:
     """Copy a subset of a COCO set (images, annotations, attribution) into a self-contained folder.

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import default_of
+from objectix_edge.deploy.demo import DemoConfig
 
 
 def demo(
@@ -15,21 +17,31 @@ def demo(
         None, "--out", "-o", help="Folder for everything the demo writes (default: ~/.cache/objectix-edge/demo)."
     ),
     threads: int = typer.Option(
-        1, "--threads", help="Intra-op threads for ONNX Runtime and torch (1 suits these tiny models)."
+        default_of(DemoConfig, "threads"),
+        "--threads",
+        help="Intra-op threads for ONNX Runtime and torch (1 suits these tiny models).",
     ),
-    frames: int = typer.Option(40, "--frames", help="Frames in the generated video."),
-    det_epochs: int = typer.Option(60, "--det-epochs", help="Detector training epochs."),
-    cls_epochs: int = typer.Option(15, "--cls-epochs", help="ROI classifier training epochs."),
+    frames: int = typer.Option(
+        default_of(DemoConfig, "video_frames"), "--frames", help="Frames in the generated video."
+    ),
+    det_epochs: int = typer.Option(
+        default_of(DemoConfig, "det_epochs"), "--det-epochs", help="Detector training epochs."
+    ),
+    cls_epochs: int = typer.Option(
+        default_of(DemoConfig, "cls_epochs"), "--cls-epochs", help="ROI classifier training epochs."
+    ),
     val_images: int = typer.Option(
-        512, "--val-images", help="Held-out synthetic images: 32 calibrate, the rest decide the parity verdicts."
+        default_of(DemoConfig, "val_images"),
+        "--val-images",
+        help="Held-out synthetic images: 32 calibrate, the rest decide the parity verdicts.",
     ),
 ) -> None:
     """Synthetic shapes → train a detector + ROI classifier → deploy with a report → a headless run on a video.
 
     Example: objx-edge demo --out /tmp/objx-demo
     """
-    from objectix_edge.cli.deploy_cmd import console_hooks, finish
-    from objectix_edge.deploy.demo import DemoConfig, DemoHooks, default_demo_dir, run_demo
+    from objectix_edge.cli.console import console_hooks, finish
+    from objectix_edge.deploy.demo import DemoConfig, DemoHooks, calib_images_for, default_demo_dir, run_demo
 
     folder = out if out is not None else default_demo_dir()
     console.print(f"demo folder: {folder}", markup=False, highlight=False)
@@ -45,7 +57,7 @@ def demo(
         det_epochs=det_epochs,
         cls_epochs=cls_epochs,
         val_images=val_images,
-        calib_images=min(32, val_images // 2),
+        calib_images=calib_images_for(val_images),
     )
     result = run_demo(config, DemoHooks(stage=stage, deploy=console_hooks(), train_progress=True))
     run = result.run_summary

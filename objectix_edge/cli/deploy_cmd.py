@@ -3,58 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from objectix_edge.cli.console import console, print_error
-
-if TYPE_CHECKING:
-    from objectix_edge.deploy.context import DeployContext, StepRecord
-    from objectix_edge.deploy.runner import DeployHooks
-
-STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "bold red", "not run": "dim"}
-
-
-def console_hooks() -> DeployHooks:
-    """Progress on the console: one line when a step starts, one when it ends, dim notes in between."""
-    from objectix_edge.deploy.runner import DeployHooks
-
-    def start(name: str, title: str, index: int, total: int) -> None:
-        console.print(f"[{index}/{total}] {name}: {title}…", markup=False, highlight=False)
-
-    def done(record: StepRecord) -> None:
-        style = STATUS_STYLE.get(record.status.value, "")
-        console.print(
-            f"      {record.status.value} ({record.seconds:.1f} s): {record.message}",
-            style=style,
-            markup=False,
-            highlight=False,
-        )
-
-    def note(message: str) -> None:
-        console.print(f"      {message}", style="dim", markup=False, highlight=False)
-
-    return DeployHooks(start=start, done=done, note=note)
-
-
-def finish(ctx: DeployContext) -> None:
-    """Say where the report is; a failed step ends in one red line and exit code 1."""
-    from objectix_edge.deploy.deploy_report import REPORT_JSON, REPORT_MD
-
-    console.print(f"report: {ctx.out / REPORT_MD} (figures in {ctx.out / REPORT_JSON})", markup=False, highlight=False)
-    failed = ctx.failed_step()
-    if failed is not None:
-        print_error(f"deploy step {failed.name!r} failed: {failed.message} (earlier artifacts kept in {ctx.out})")
-        raise typer.Exit(1)
-    if ctx.inconclusive:  # not a failure: the held-out images could not decide; the report says how many would
-        console.print(
-            "INCONCLUSIVE parity (more held-out images would decide it): " + "; ".join(ctx.inconclusive),
-            style="yellow",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+from objectix_edge.cli.console import console_hooks, finish
+from objectix_edge.defaults import default_of
+from objectix_edge.deploy.deploy_config import DeployConfig
 
 
 def deploy(
@@ -69,18 +23,36 @@ def deploy(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for the artifacts and report.md / report.json."),
     max_drop: float | None = typer.Option(
-        None, "--max-drop", help="INT8 accuracy budget in points: keep sensitive layers FP32 to stay within it."
+        default_of(DeployConfig, "max_drop"),
+        "--max-drop",
+        help="INT8 accuracy budget in points: keep sensitive layers FP32 to stay within it.",
     ),
     calib_images: int = typer.Option(
-        32, "--calib-images", help="Images used for INT8 calibration (the rest are held out)."
+        default_of(DeployConfig, "calib_images"),
+        "--calib-images",
+        help="Images used for INT8 calibration (the rest are held out).",
     ),
-    parity_images: int = typer.Option(50, "--parity-images", help="Held-out images used for parity."),
-    batch: str = typer.Option("1,4", "--batch", help="Batch sizes to benchmark, e.g. 1,4,16."),
-    warmup: int = typer.Option(3, "--warmup", help="Benchmark warm-up iterations."),
-    iters: int = typer.Option(20, "--iters", help="Benchmark timed iterations per batch."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda (for parity and bench)."),
-    threads: int | None = typer.Option(None, "--threads", help="Intra-op threads for ONNX Runtime and torch."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the calibration / held-out split."),
+    parity_images: int = typer.Option(
+        default_of(DeployConfig, "parity_images"), "--parity-images", help="Held-out images used for parity."
+    ),
+    batch: str = typer.Option(
+        ",".join(map(str, default_of(DeployConfig, "batches"))),
+        "--batch",
+        help="Batch sizes to benchmark, e.g. 1,4,16.",
+    ),
+    warmup: int = typer.Option(default_of(DeployConfig, "warmup"), "--warmup", help="Benchmark warm-up iterations."),
+    iters: int = typer.Option(
+        default_of(DeployConfig, "iters"), "--iters", help="Benchmark timed iterations per batch."
+    ),
+    device: str = typer.Option(
+        default_of(DeployConfig, "device"), "--device", help="cpu or cuda (for parity and bench)."
+    ),
+    threads: int | None = typer.Option(
+        default_of(DeployConfig, "threads"), "--threads", help="Intra-op threads for ONNX Runtime and torch."
+    ),
+    seed: int = typer.Option(
+        default_of(DeployConfig, "seed"), "--seed", help="Seed of the calibration / held-out split."
+    ),
     cpu_isa: str = typer.Option(
         "auto", "--cpu-isa", help="CPU the int8cpu file is for: auto (this machine), vnni, x86 or arm64."
     ),
@@ -91,7 +63,7 @@ def deploy(
 
     On your own footage (no labels): objx-edge deploy det.pt --video street.mp4 --out deploy/
     """
-    from objectix_edge.cli.bench_cmd import parse_batches
+    from objectix_edge.bench.harness import parse_batches
     from objectix_edge.cpu_isa import isa_option
     from objectix_edge.deploy.deploy_config import DeployConfig
     from objectix_edge.deploy.runner import run_deploy

@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import default_arg
+from objectix_edge.eval.eval_report import evaluate_artifact
 
 
 def eval(  # noqa: A001 - the command is called eval
@@ -23,14 +25,24 @@ def eval(  # noqa: A001 - the command is called eval
     confusion_png: Path | None = typer.Option(
         None, "--confusion-png", help="Classifier: write the confusion matrix as PNG."
     ),
-    batch: int = typer.Option(8, "--batch", help="Images (detector) or ROIs (classifier) per inference call."),
-    conf: float = typer.Option(0.001, "--conf", help="Detector: minimum score kept (COCO practice: 0.001)."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    batch: int = typer.Option(
+        default_arg(evaluate_artifact, "batch"),
+        "--batch",
+        help="Images (detector) or ROIs (classifier) per inference call.",
+    ),
+    conf: float = typer.Option(
+        default_arg(evaluate_artifact, "conf"), "--conf", help="Detector: minimum score kept (COCO practice: 0.001)."
+    ),
+    device: str = typer.Option(default_arg(evaluate_artifact, "device"), "--device", help="cpu or cuda."),
     roi_mask: str = typer.Option(
-        "box", "--roi-mask", help="ROI classifiers: box, or segmentation (annToMask; full-image models as ObjectiX)."
+        default_arg(evaluate_artifact, "roi_mask"),
+        "--roi-mask",
+        help="ROI classifiers: box, or segmentation (annToMask; full-image models as ObjectiX).",
     ),
     per_class_images: int = typer.Option(
-        0, "--per-class-images", help="ROI classifiers: only the first N images of each class (ObjectiX: N = 2)."
+        default_arg(evaluate_artifact, "per_class_images"),
+        "--per-class-images",
+        help="ROI classifiers: only the first N images of each class (ObjectiX: N = 2).",
     ),
 ) -> None:
     """Evaluate a model on a COCO folder: detector → mAP@[.5:.95], AP50, AP75, AR@100 (pycocotools);

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import ONNX_DYNAMIC_BATCH, ONNX_OPSET, ONNX_SIMPLIFY
 
 
 def export(
@@ -15,11 +16,11 @@ def export(
         None, "-o", "--output", help="ONNX file to write (default: beside the checkpoint, same name, .onnx)."
     ),
     imgsz: int | None = typer.Option(None, "--imgsz", help="Input size (square) (default: the checkpoint's)."),
-    opset: int = typer.Option(18, "--opset", help="ONNX opset (18-23)."),
+    opset: int = typer.Option(ONNX_OPSET, "--opset", help="ONNX opset (18-23)."),
     dynamic_batch: bool = typer.Option(
-        True, "--dynamic-batch/--static-batch", help="Dynamic batch axis, or batch fixed at 1."
+        ONNX_DYNAMIC_BATCH, "--dynamic-batch/--static-batch", help="Dynamic batch axis, or batch fixed at 1."
     ),
-    simplify: bool = typer.Option(True, "--simplify/--no-simplify", help="Simplify the graph with onnxslim."),
+    simplify: bool = typer.Option(ONNX_SIMPLIFY, "--simplify/--no-simplify", help="Simplify the graph with onnxslim."),
 ) -> None:
     """Export a checkpoint to ONNX: dynamo exporter, onnx.checker, shape inference, onnxslim, ModelSpec in metadata.
 

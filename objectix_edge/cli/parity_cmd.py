@@ -8,7 +8,9 @@ import typer
 from rich.table import Table
 
 from objectix_edge.cli.console import console, print_error
-from objectix_edge.errors import InputError
+from objectix_edge.defaults import default_of
+from objectix_edge.eval.footage_parity import FootageParityConfig
+from objectix_edge.eval.parity import ParityConfig
 
 
 def _fmt(value: object) -> str:
@@ -29,18 +31,28 @@ def parity(
     frames: str | None = typer.Option(
         None, "--frames", help="Footage: START:STOP frames to judge (default: the stretch calibration held out)."
     ),
-    every: int = typer.Option(1, "--every", help="Footage: judge every N-th frame."),
-    max_frames: int = typer.Option(300, "--max-frames", help="Footage: at most this many frames, spread evenly."),
+    every: int = typer.Option(
+        default_of(FootageParityConfig, "every"), "--every", help="Footage: judge every N-th frame."
+    ),
+    max_frames: int = typer.Option(
+        default_of(FootageParityConfig, "max_frames"),
+        "--max-frames",
+        help="Footage: at most this many frames, spread evenly.",
+    ),
     detector: Path | None = typer.Option(
         None, "--detector", help="Footage, classifier: classify this detector's boxes on the frames."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the report as JSON here."),
     max_images: int = typer.Option(
-        50, "--max-images", help="Compare on the first N annotated images (by id), every ROI of each."
+        default_of(ParityConfig, "max_images"),
+        "--max-images",
+        help="Compare on the first N annotated images (by id), every ROI of each.",
     ),
-    batch: int = typer.Option(4, "--batch", help="Batch size for both models."),
+    batch: int = typer.Option(default_of(ParityConfig, "batch"), "--batch", help="Batch size for both models."),
     device: str = typer.Option(
-        "cpu", "--device", help="cpu, cuda[:N] (or tensorrt[:N] for ONNX Runtime's TensorRT provider)."
+        default_of(ParityConfig, "device"),
+        "--device",
+        help="cpu, cuda[:N] (or tensorrt[:N] for ONNX Runtime's TensorRT provider).",
     ),
 ) -> None:
     """Compare an artifact with its PyTorch original: PASS (exit 0), FAIL (exit 1) or INCONCLUSIVE (exit 2).
@@ -52,6 +64,7 @@ def parity(
 
     On your own footage (no labels, agreement only): objx-edge parity det.int8cpu.onnx -r det.pt --video street.mp4
     """
+    from objectix_edge.eval.judge import judge_parity
     from objectix_edge.eval.verdict import Verdict
     from objectix_edge.fileio import write_json_atomic
     from objectix_edge.outputs import check_outputs
@@ -67,21 +80,21 @@ def parity(
             "--images": images,
         },
     )
-    footage = video if video is not None else images if ann is None else None
-    if footage is not None:
-        from objectix_edge.eval.footage_parity import FootageParityConfig, frame_range, run_footage_parity
-
-        config = FootageParityConfig(footage, frame_range(frames), every, max_frames, batch, device, detector=detector)
-        report = run_footage_parity(artifact, reference, config)
-    else:
-        from objectix_edge.eval.parity import ParityConfig, run_parity
-
-        if data is None or ann is None:
-            raise InputError(
-                "say what to judge on: --data COCO_IMAGES --ann JSON, or your footage: --video F / --images DIR"
-            )
-        config_ = ParityConfig(images_dir=data, ann_file=ann, max_images=max_images, batch=batch, device=device)
-        report = run_parity(artifact, reference, config_)
+    report = judge_parity(
+        artifact,
+        reference,
+        data=data,
+        ann=ann,
+        video=video,
+        images=images,
+        frames=frames,
+        every=every,
+        max_frames=max_frames,
+        max_images=max_images,
+        batch=batch,
+        device=device,
+        detector=detector,
+    )
     unit = report.judgement.unit
     table = Table(
         title=f"parity: {artifact.name} vs {reference.name} ({report.precision.value}, {report.images} {unit})"

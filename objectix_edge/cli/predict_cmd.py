@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import default_arg
+from objectix_edge.serve.predict import predict_file
 
 
 def predict(
@@ -21,7 +23,7 @@ def predict(
     json_out: Path | None = typer.Option(
         None, "--json", help="Write probabilities (full softmax) or detections to this JSON file."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
+    device: str = typer.Option(default_arg(predict_file, "device"), "--device", help="cpu or cuda[:N]."),
 ) -> None:
     """Predict one image with the artifact's own preprocessing (the seeds' RunPrediction.py, for every artifact).
 

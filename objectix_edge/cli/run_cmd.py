@@ -8,54 +8,26 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from objectix_edge.cascade.frame_cascade import CascadeConfig
+from objectix_edge.cascade.track_labels import ReclassifyPolicy
+from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.cli.console import console, err_console
+from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
+from objectix_edge.serve.session import DEFAULT_RECLASSIFY_EVERY, RunConfig
+from objectix_edge.serve.shadow import ShadowConfig
+from objectix_edge.stream.frame_loop import LoopConfig
+from objectix_edge.stream.health import HealthConfig
 
 if TYPE_CHECKING:
     from objectix_edge.stream.run_stats import RunSummary
-    from objectix_edge.stream.sources import FrameSource
 
 EXIT_INTERRUPTED = 130  # the shell convention for a run ended by Ctrl-C
-# Measured with benchmarks/run_fps.py (README, "End-to-end camera loop"): every 10 frames keeps the INT8
-# cascade near the detector's own rate while a label is at most a third of a second old at 30 FPS.
-DEFAULT_RECLASSIFY_EVERY = 10
 
 
 def notify(message: str) -> None:
     """Status lines from the loop's threads (reconnects, interruption) on stderr."""
     err_console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
-
-
-def make_source(
-    camera: int | None,
-    video: Path | None,
-    rtsp: str | None,
-    images: Path | None,
-    realtime: bool = False,
-    loop: bool = False,
-) -> FrameSource:
-    """Exactly one of the four source options → its FrameSource (not opened yet)."""
-    from objectix_edge.stream.live import CameraSource, StreamSource
-    from objectix_edge.stream.sources import ImageFolderSource, VideoFileSource
-
-    given = [
-        name
-        for name, value in (("--camera", camera), ("--video", video), ("--rtsp", rtsp), ("--images", images))
-        if value is not None
-    ]
-    if len(given) != 1:
-        raise InputError(
-            f"give exactly one source: --camera INDEX, --video FILE, --rtsp URL or --images DIR (got {', '.join(given) or 'none'})"
-        )
-    if (realtime or loop) and video is None:
-        raise InputError("--realtime and --loop read a video file; use them with --video FILE")
-    if camera is not None:
-        return CameraSource(camera, notify=notify)
-    if rtsp is not None:
-        return StreamSource(rtsp, notify=notify)
-    if video is not None:
-        return VideoFileSource(video, realtime=realtime, loop=loop)
-    return ImageFolderSource(images)  # type: ignore[arg-type]
 
 
 def summary_table(summary: RunSummary) -> Table:
@@ -83,7 +55,7 @@ def classifier_line(summary: RunSummary) -> str | None:
     if c is None:
         return None
     return (
-        f"classifier ({c.mode}): {c.requests} requests · answered {c.answered} ({c.rois} ROIs) · "
+        f"classifier ({c.mode.value}): {c.requests} requests · answered {c.answered} ({c.rois} ROIs) · "
         f"queue drops {c.dropped_requests} ({c.dropped_rois} ROIs) · unfinished {c.unfinished} · "
         f"latency p50 {c.latency_ms_p50:.1f} ms p95 {c.latency_ms_p95:.1f} ms · "
         f"label age p50 {c.label_age_p50:.0f} p95 {c.label_age_p95:.0f} max {c.label_age_max} frames · "
@@ -117,7 +89,9 @@ def run(
         None, "--classifier", help="ROI classifier artifact: classifies tracks when due, at most --top-k boxes a frame."
     ),
     show: bool = typer.Option(
-        False, "--show/--headless", help="Open a window (q or Esc quits) or run without a display."
+        default_of(RunConfig, "show"),
+        "--show/--headless",
+        help="Open a window (q or Esc quits) or run without a display.",
     ),
     save: Path | None = typer.Option(
         None,
@@ -125,10 +99,16 @@ def run(
         help="Write the annotated frames to a video (.mp4, .avi, .mkv), or to a folder of images (a path without extension).",
     ),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="Write one JSON record of detections per processed frame."),
-    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after this many processed frames."),
-    conf: float = typer.Option(0.3, "--conf", help="Score a box needs to be shown, classified and start a track."),
+    max_frames: int | None = typer.Option(
+        default_of(LoopConfig, "max_frames"), "--max-frames", help="Stop after this many processed frames."
+    ),
+    conf: float = typer.Option(
+        default_of(CascadeConfig, "conf"), "--conf", help="Score a box needs to be shown, classified and start a track."
+    ),
     top_k: int = typer.Option(
-        5, "--top-k", help="Most boxes per frame (best first) sent to the classifier in one batch."
+        default_of(CascadeConfig, "top_k"),
+        "--top-k",
+        help="Most boxes per frame (best first) sent to the classifier in one batch.",
     ),
     track: bool | None = typer.Option(
         None,
@@ -136,9 +116,13 @@ def run(
         help="Track objects across frames (ByteTrack) and classify per track (default: on, off for --images).",
     ),
     track_floor: float = typer.Option(
-        0.1, "--track-floor", help="Lowest score the tracker sees (ByteTrack's low-score boxes); at most --conf."
+        default_of(TrackConfig, "floor"),
+        "--track-floor",
+        help="Lowest score the tracker sees (ByteTrack's low-score boxes); at most --conf.",
     ),
-    track_buffer: int = typer.Option(30, "--track-buffer", help="Frames a lost track is kept before it is closed."),
+    track_buffer: int = typer.Option(
+        default_of(TrackConfig, "buffer"), "--track-buffer", help="Frames a lost track is kept before it is closed."
+    ),
     reclassify_every: int | None = typer.Option(
         None,
         "--reclassify-every",
@@ -146,7 +130,9 @@ def run(
         "without tracking 1: every box of every frame).",
     ),
     area_growth: float = typer.Option(
-        1.5, "--area-growth", help="Reclassify sooner when a track's box area grows by this factor (0: never)."
+        default_of(ReclassifyPolicy, "area_growth"),
+        "--area-growth",
+        help="Reclassify sooner when a track's box area grows by this factor (0: never).",
     ),
     realtime: bool = typer.Option(
         False, "--realtime", help="Read --video as a camera would: at its frame rate, newest frame wins."
@@ -158,18 +144,22 @@ def run(
         help="Write --save video in closed segments (out_000.mp4, ...) of this many seconds; default 300 on live sources, 0: one file.",
     ),
     overwrite: bool = typer.Option(
-        False,
+        default_of(RunConfig, "overwrite"),
         "--overwrite",
         help="Replace a previous run's --jsonl file, --save video or image folder (else refused; segments continue).",
     ),
     shadow: Path | None = typer.Option(
         None, "--shadow", help="Original detector (.pt or any artifact) re-checking the deployed one on its own thread."
     ),
-    shadow_every: int = typer.Option(10, "--shadow-every", help="Check every K-th processed frame with --shadow."),
-    frozen_seconds: float = typer.Option(
-        10.0, "--frozen-seconds", help="Warn when the picture has not changed for this many seconds."
+    shadow_every: int = typer.Option(
+        default_of(ShadowConfig, "every"), "--shadow-every", help="Check every K-th processed frame with --shadow."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
+    frozen_seconds: float = typer.Option(
+        default_of(HealthConfig, "frozen_s"),
+        "--frozen-seconds",
+        help="Warn when the picture has not changed for this many seconds.",
+    ),
+    device: str = typer.Option(default_of(RunConfig, "device"), "--device", help="cpu or cuda[:N]."),
     threads: str | None = typer.Option(
         None, "--threads", help="Intra-op threads: DET or DET,CLS (detector, classifier) for ONNX Runtime and torch."
     ),
@@ -183,13 +173,12 @@ def run(
     from objectix_edge.cascade.tracking import TrackConfig
     from objectix_edge.serve.session import RunConfig, run_pipeline, tracking_for
     from objectix_edge.stream.frame_loop import LoopConfig, RunError
+    from objectix_edge.stream.source_factory import make_source
 
     det_threads, cls_threads = parse_threads(threads)
-    source = make_source(camera, video, rtsp, images, realtime, loop)
-    if segment_seconds is not None and segment_seconds < 0:
-        raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {segment_seconds}")
+    source = make_source(camera, video, rtsp, images, realtime, loop, notify=notify)
     tracking = TrackConfig(floor=track_floor, buffer=track_buffer)
-    track, reclassify_every = tracking_for(source, track, reclassify_every, DEFAULT_RECLASSIFY_EVERY)
+    track, reclassify_every = tracking_for(source, track, reclassify_every)
     config = RunConfig(
         detector=detector,
         classifier=classifier,

@@ -9,7 +9,9 @@ from typing import Any
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
+from objectix_edge.train.train_config import TrainConfig
 
 
 def parse_model_args(items: list[str]) -> dict[str, Any]:
@@ -37,11 +39,15 @@ def train(
         None, "--val-data", help="Folder with validation images (best.pt by validation)."
     ),
     val_ann: Path | None = typer.Option(None, "--val-ann", help="COCO instances JSON of the validation images."),
-    epochs: int = typer.Option(10, "--epochs", help="Epochs to train."),
-    batch: int = typer.Option(16, "--batch", help="Batch size per process."),
-    lr: float = typer.Option(1e-3, "--lr", help="Peak learning rate (AdamW)."),
-    weight_decay: float = typer.Option(1e-4, "--weight-decay", help="AdamW weight decay (not on norms and biases)."),
-    imgsz: int | None = typer.Option(None, "--imgsz", help="Input size (square); default: the model's."),
+    epochs: int = typer.Option(default_of(TrainConfig, "epochs"), "--epochs", help="Epochs to train."),
+    batch: int = typer.Option(default_of(TrainConfig, "batch"), "--batch", help="Batch size per process."),
+    lr: float = typer.Option(default_of(TrainConfig, "lr"), "--lr", help="Peak learning rate (AdamW)."),
+    weight_decay: float = typer.Option(
+        default_of(TrainConfig, "weight_decay"), "--weight-decay", help="AdamW weight decay (not on norms and biases)."
+    ),
+    imgsz: int | None = typer.Option(
+        default_of(TrainConfig, "imgsz"), "--imgsz", help="Input size (square); default: the model's."
+    ),
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated category subset, e.g. bird,airplane,train,boat."
     ),
@@ -49,21 +55,38 @@ def train(
         [], "--model-arg", help="Model option key=value, repeatable (e.g. width_mult=0.5)."
     ),
     schedule: str = typer.Option(
-        "cosine", "--schedule", help="cosine (per step) or plateau (per epoch, on validation)."
+        default_of(TrainConfig, "schedule").value,
+        "--schedule",
+        help="cosine (per step) or plateau (per epoch, on validation).",
     ),
-    warmup: int = typer.Option(0, "--warmup", help="Linear warm-up steps (cosine schedule)."),
-    save_every: int = typer.Option(0, "--save-every", help="Also write step-N.pt every N steps (0: epoch ends only)."),
+    warmup: int = typer.Option(
+        default_of(TrainConfig, "warmup_steps"), "--warmup", help="Linear warm-up steps (cosine schedule)."
+    ),
+    save_every: int = typer.Option(
+        default_of(TrainConfig, "save_every"),
+        "--save-every",
+        help="Also write step-N.pt every N steps (0: epoch ends only).",
+    ),
     keep_last: int = typer.Option(
-        3, "--keep-last", min=0, help="Step checkpoints to keep, newest first (0: all); last.pt/best.pt always stay."
+        default_of(TrainConfig, "keep_last"),
+        "--keep-last",
+        min=0,
+        help="Step checkpoints to keep, newest first (0: all); last.pt/best.pt always stay.",
     ),
     patience: int = typer.Option(
-        0, "--patience", help="Early stop after this many epochs without improvement (0: never)."
+        default_of(TrainConfig, "patience"),
+        "--patience",
+        help="Early stop after this many epochs without improvement (0: never).",
     ),
     resume: Path | None = typer.Option(None, "--resume", help="Checkpoint (last.pt / step-N.pt) to continue exactly."),
-    seed: int = typer.Option(0, "--seed", help="Seed of initialisation, data order and augmentation."),
-    workers: int = typer.Option(0, "--workers", help="Data-loading worker processes."),
+    seed: int = typer.Option(
+        default_of(TrainConfig, "seed"), "--seed", help="Seed of initialisation, data order and augmentation."
+    ),
+    workers: int = typer.Option(default_of(TrainConfig, "workers"), "--workers", help="Data-loading worker processes."),
     device: str = typer.Option(
-        "auto", "--device", help="auto, cpu, cuda or cuda:N (under torchrun: LOCAL_RANK's GPU)."
+        default_of(TrainConfig, "device"),
+        "--device",
+        help="auto, cpu, cuda or cuda:N (under torchrun: LOCAL_RANK's GPU).",
     ),
     freeze_until: str | None = typer.Option(
         None,
@@ -78,11 +101,13 @@ def train(
     ),
     head: str | None = typer.Option(None, "--head", help="resnet50-cls head: linear or mlp:HIDDEN (e.g. mlp:256)."),
     crop_scale: float = typer.Option(
-        0.08,
+        default_of(TrainConfig, "crop_scale"),
         "--crop-scale",
         help="resnet50-cls: smallest area fraction of the random resized crop (torchvision: 0.08).",
     ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    progress: bool = typer.Option(
+        default_of(TrainConfig, "progress"), "--progress/--no-progress", help="Show the progress bar."
+    ),
 ) -> None:
     """Train a model on a COCO folder: AdamW, cosine/plateau, checkpoints, exact --resume, early stop, metrics CSV.
 

@@ -68,11 +68,6 @@ class FootagePlan:
         )
 
 
-def is_footage(path: Path) -> bool:
-    """A video file, or a folder holding images (frames in name order)."""
-    return Path(path).is_file() or Path(path).is_dir()
-
-
 def open_footage(path: Path) -> FrameSource:
     """A video file or an image folder as a frame source (read in order, every frame)."""
     path = Path(path)

@@ -10,6 +10,7 @@ from typing import Any
 
 from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.deploy.splits import Split
+from objectix_edge.enums import ArtifactKind
 
 
 class StepStatus(str, Enum):
@@ -25,7 +26,7 @@ class StepOutcome:
 
     status: StepStatus
     message: str
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[ArtifactKind, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class DeployContext:
     """Mutable state of one run; steps read earlier artifacts from ``artifacts`` by name."""
 
     config: DeployConfig
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[ArtifactKind, Path] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     parity: list[dict[str, Any]] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)  # artifacts whose parity the held-out set cannot decide

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from objectix_edge.defaults import default_of
 from objectix_edge.deploy.context import DeployContext
 from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.deploy.runner import DeployHooks
+from objectix_edge.enums import ArtifactKind
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import atomic_path, user_cache_dir, write_json_atomic
 
@@ -61,6 +63,11 @@ class DemoConfig:
             raise InputError(f"the demo calibrates on 1 to half of its {self.val_images} validation images")
         if self.video_frames < 1:
             raise InputError(f"--frames must be at least 1, got {self.video_frames}")
+
+
+def calib_images_for(val_images: int) -> int:
+    """Calibration images of a demo with ``val_images`` held-out images: DemoConfig's default, at most half."""
+    return min(default_of(DemoConfig, "calib_images"), val_images // 2)
 
 
 @dataclass
@@ -222,7 +229,9 @@ def run_demo(config: DemoConfig, hooks: DemoHooks = DemoHooks()) -> DemoResult:
     hooks.stage("exporting the ROI classifier")
     cls_onnx = export_onnx(cls_ckpt, out / "classifier" / "classifier.onnx")
     video = write_video(out / "video" / "shapes.mp4", config.video_frames, seed=config.seed + 2)
-    detector = next((ctx.artifacts[k] for k in ("onnx-int8cpu", "onnx-fp32") if k in ctx.artifacts), det_ckpt)
+    detector = next(
+        (ctx.artifacts[k] for k in (ArtifactKind.ONNX_INT8CPU, ArtifactKind.ONNX_FP32) if k in ctx.artifacts), det_ckpt
+    )
     hooks.stage(f"running {detector.name} + {cls_onnx.name} on {video.name} (headless)")
     outputs, summary = run_video(video, detector, cls_onnx, out / "run", config.threads)
     return DemoResult(out, det_ckpt, cls_ckpt, ctx, video, outputs, summary)

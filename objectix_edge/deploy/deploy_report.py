@@ -12,7 +12,8 @@ from typing import Any
 
 from objectix_edge.bench.bench_report import display_name
 from objectix_edge.bench.env import environment_lines
-from objectix_edge.deploy.context import DeployContext, StepStatus
+from objectix_edge.deploy.context import DeployContext
+from objectix_edge.enums import ArtifactKind
 from objectix_edge.fileio import write_json_atomic, write_text_atomic
 
 SCHEMA = "objx-deploy-v1"
@@ -37,7 +38,11 @@ def build_record(ctx: DeployContext) -> dict[str, Any]:
     cfg, out = ctx.config, ctx.out
     failed = ctx.failed_step()
     artifacts = [
-        {"name": name, "path": _rel(path, out), "bytes": path.stat().st_size if path.is_file() else None}
+        {
+            "name": ArtifactKind(name).value,
+            "path": _rel(path, out),
+            "bytes": path.stat().st_size if path.is_file() else None,
+        }
         for name, path in ctx.artifacts.items()
     ]
     return {
@@ -284,7 +289,3 @@ def write_reports(ctx: DeployContext) -> tuple[Path, Path]:
     write_json_atomic(json_path, record)
     write_text_atomic(md_path, render_markdown(record))
     return md_path, json_path
-
-
-def step_status(ctx: DeployContext, name: str) -> StepStatus | None:
-    return next((s.status for s in ctx.steps if s.name == name), None)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepStatus
+from objectix_edge.enums import ArtifactKind
 from objectix_edge.errors import ObjxError
 
 if TYPE_CHECKING:
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 
 ONNX_NAME = "model.onnx"
 # Artifact kinds in the order parity and bench visit them.
-ONNX_KINDS = ("onnx-fp32", "onnx-fp16", "onnx-int8", "onnx-int8cpu")
-ENGINE_KINDS = ("engine-fp16", "engine-int8")
+ONNX_KINDS = (ArtifactKind.ONNX_FP32, ArtifactKind.ONNX_FP16, ArtifactKind.ONNX_INT8, ArtifactKind.ONNX_INT8CPU)
+ENGINE_KINDS = (ArtifactKind.ENGINE_FP16, ArtifactKind.ENGINE_INT8)
 
 
 def _mib(path: Path) -> str:
@@ -42,7 +43,7 @@ def step_split(ctx: DeployContext) -> StepOutcome:
     return StepOutcome(
         StepStatus.OK,
         f"{s.calib_images} calibration images, {s.holdout_images} held out for the budgets",
-        {"split-calib": s.calib_ann, "split-holdout": s.holdout_ann},
+        {ArtifactKind.SPLIT_CALIB: s.calib_ann, ArtifactKind.SPLIT_HOLDOUT: s.holdout_ann},
     )
 
 
@@ -50,19 +51,23 @@ def step_export(ctx: DeployContext) -> StepOutcome:
     from objectix_edge.export.onnx import ExportConfig, export_onnx
 
     path = export_onnx(ctx.config.checkpoint, ctx.out / ONNX_NAME, ExportConfig())
-    return StepOutcome(StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {"onnx-fp32": path})
+    return StepOutcome(
+        StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {ArtifactKind.ONNX_FP32: path}
+    )
 
 
 def step_fp16(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.export.fp16 import convert_fp16, fp16_path
+    from objectix_edge.deploy.precision import reduced_onnx
+    from objectix_edge.enums import Precision
 
-    onnx = ctx.artifacts["onnx-fp32"]
-    path = convert_fp16(onnx, fp16_path(onnx, ctx.out))
-    return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {"onnx-fp16": path})
+    path = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.FP16, out_dir=ctx.out).onnx
+    return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {ArtifactKind.ONNX_FP16: path})
 
 
 def step_int8(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.calib.int8 import Int8Config, Int8Hooks, run_int8
+    from objectix_edge.calib.int8 import Int8Config, Int8Hooks
+    from objectix_edge.deploy.precision import reduced_onnx
+    from objectix_edge.enums import Int8Form, Precision
 
     cfg, split = ctx.config, ctx.split
     budgeted = cfg.max_drop is not None
@@ -83,7 +88,8 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
             val_ann=split.holdout_ann if budgeted else None,
             cpu_isa=cfg.cpu_isa,
         )
-    result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
+    result = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.INT8, config, Int8Hooks(step=ctx.note)).int8
+    assert result is not None  # the export step wrote an FP32 ONNX: INT8 is calibrated from it
     ctx.calibration = {
         "method": result.cache.method.value,
         "images": len(result.cache.image_ids),
@@ -112,8 +118,8 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
             }
         )
         message += f"; {b.verdict.value} with {len(b.kept)} layer(s) kept FP32 (drop {b.drop:.2f} points)"
-    files = {"calib-cache": result.cache_path}
-    files.update({f"onnx-{form}": path for form, path in result.files.items()})
+    files = {ArtifactKind.CALIB_CACHE: result.cache_path}
+    files.update({ArtifactKind.onnx(Int8Form(form)): path for form, path in result.files.items()})
     return StepOutcome(StepStatus.OK, message, files)
 
 
@@ -136,11 +142,11 @@ def step_tensorrt(ctx: DeployContext) -> StepOutcome:
     from objectix_edge.deploy.engines import build_engines
 
     engines = build_engines(ctx)
-    names = [p.name for kind, p in engines.items() if not kind.endswith("sidecar")]
+    names = [p.name for kind, p in engines.items() if kind in ENGINE_KINDS]
     return StepOutcome(StepStatus.OK, f"built {', '.join(names)}", engines)
 
 
-def _artifacts_to_check(ctx: DeployContext) -> list[tuple[str, Path]]:
+def _artifacts_to_check(ctx: DeployContext) -> list[tuple[ArtifactKind, Path]]:
     return [(k, ctx.artifacts[k]) for k in ONNX_KINDS + ENGINE_KINDS if k in ctx.artifacts]
 
 
@@ -202,10 +208,10 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
     paths, notes = [ctx.config.checkpoint], []
     on_gpu = ctx.config.device.startswith("cuda")
     for kind, path in _artifacts_to_check(ctx):
-        if kind == "onnx-int8" and not on_gpu:
+        if kind == ArtifactKind.ONNX_INT8 and not on_gpu:
             notes.append(
                 f"{path.name} (the TensorRT INT8 form) is not timed on the CPU: "
-                f"{ctx.artifacts['onnx-int8cpu'].name} is the CPU form"
+                f"{ctx.artifacts[ArtifactKind.ONNX_INT8CPU].name} is the CPU form"
             )
             continue
         if kind in ENGINE_KINDS and not on_gpu:
@@ -235,12 +241,12 @@ def step_bench(ctx: DeployContext) -> StepOutcome:
     names = {p.name: str(p) for p in paths}
     result.accuracy = [{**r, "artifact": names.get(r["artifact"], r["artifact"])} for r in ctx.parity]
     files = {
-        "bench-json": bench_report.write_json(result, ctx.out / "bench.json"),
-        "bench-csv": bench_report.write_csv(result, ctx.out / "bench.csv"),
-        "bench-plot": plots.write_plot(result, ctx.out / "bench.png"),
+        ArtifactKind.BENCH_JSON: bench_report.write_json(result, ctx.out / "bench.json"),
+        ArtifactKind.BENCH_CSV: bench_report.write_csv(result, ctx.out / "bench.csv"),
+        ArtifactKind.BENCH_PLOT: plots.write_plot(result, ctx.out / "bench.png"),
     }
     ctx.bench = bench_report.result_record(result)
-    ctx.plots["latency and accuracy"] = files["bench-plot"]
+    ctx.plots["latency and accuracy"] = files[ArtifactKind.BENCH_PLOT]
     best = max(
         (r for r in result.rows if not r.is_baseline and r.speedup), key=lambda r: r.speedup or 0.0, default=None
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from torch import nn
@@ -39,7 +39,7 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
     return _REGISTRY[name](**kwargs)
 
 
-def check_model_kwargs(name: str, kwargs: dict[str, Any], source: str) -> None:
+def check_model_kwargs(name: str, kwargs: Mapping[str, Any], source: str) -> None:
     """Raise ArtifactError when a spec's ``model_kwargs`` (read from ``source``) has keys model ``name``
     does not take: the model would fail to build with a TypeError deep inside."""
     if name not in _REGISTRY:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.cpu_isa import CpuIsa, host_isa
-from objectix_edge.enums import Backend, Precision
+from objectix_edge.enums import Backend, Int8Form, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
 from objectix_edge.export.metadata import (
     CALIB_CACHE_METADATA_KEY,
@@ -190,8 +190,8 @@ class OrtRunner(Runner):
         if self.int8_kernels is None:
             return base
         target = self.int8_target
-        built = f" for {target.isa.value}" if target is not None and target.form.value == "int8cpu" else ""
-        form = target.form.value if target is not None else "int8"
+        built = f" for {target.isa.value}" if target is not None and target.form == Int8Form.CPU else ""
+        form = (target.form if target is not None else Int8Form.TENSORRT).value
         return f"{base[:-1]}, {form}{built}, {self.int8_kernels.value} kernels]"
 
     def _precision(self, metadata: Mapping[str, str], path: Path) -> Precision:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
 from objectix_edge.enums import Backend
+from objectix_edge.errors import InputError
 from objectix_edge.outputs import check_outputs
+from objectix_edge.serve.shadow import ShadowConfig
 from objectix_edge.stream.frame_loop import LoopConfig, Pipeline, RunError
 from objectix_edge.stream.health import DetectionProfile, HealthConfig, HealthMonitor
 from objectix_edge.stream.run_stats import RunSummary
@@ -22,6 +24,9 @@ from objectix_edge.stream.sources import FrameSource
 from objectix_edge.stream.window import WindowSink
 
 LIVE_SEGMENT_S = 300.0
+# Measured with benchmarks/run_fps.py (README, "End-to-end camera loop"): every 10 frames keeps the INT8
+# cascade near the detector's own rate while a label is at most a third of a second old at 30 FPS.
+DEFAULT_RECLASSIFY_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,17 @@ class RunConfig:
     segment_s: float | None = None
     overwrite: bool = False
     shadow: Path | None = None  # the original (or any second detector) re-checking every shadow_every-th frame
-    shadow_every: int = 10
-    frozen_s: float = 10.0  # warn when the picture has not changed for this long
+    shadow_every: int = ShadowConfig.every
+    frozen_s: float = HealthConfig.frozen_s  # warn when the picture has not changed for this long
+
+    def __post_init__(self) -> None:
+        if self.segment_s is not None and self.segment_s < 0:
+            raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {self.segment_s}")
 
 
-def tracking_for(source: FrameSource, track: bool | None, every: int | None, default_every: int) -> tuple[bool, int]:
+def tracking_for(
+    source: FrameSource, track: bool | None, every: int | None, default_every: int = DEFAULT_RECLASSIFY_EVERY
+) -> tuple[bool, int]:
     """(track?, reclassify every N frames) when the user left either unset (None).
 
     A folder of photos is not a video: consecutive images show different scenes, so ByteTrack would carry
