@@ -27,7 +27,8 @@ from pathlib import Path
 from vtest import fetch_vtest
 
 from objectix_edge.cpu_isa import host_isa, vector_isa
-from objectix_edge.serve.session import RunConfig, run_pipeline
+from objectix_edge.serve.run_config import RunConfig
+from objectix_edge.serve.session import run_pipeline
 from objectix_edge.stream.frame_loop import LoopConfig
 from objectix_edge.stream.sources import VideoFileSource
 

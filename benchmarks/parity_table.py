@@ -120,7 +120,8 @@ def _cell(interval: Any, unit: str = "") -> str:
 
 def judge_row(row: Row, work: Path) -> list[str]:
     from objectix_edge.cpu_isa import host_isa
-    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.parity import run_parity
+    from objectix_edge.eval.parity_config import ParityConfig
 
     folder = work / row.key
     folder.mkdir(parents=True, exist_ok=True)

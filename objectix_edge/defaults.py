@@ -28,6 +28,13 @@ MOBILELIKE_NUM_CLASSES = 1
 MOBILELIKE_BOXES = 1
 MOBILELIKE_BOX_FORMAT = "xywh"
 MOBILELIKE_BOXES_SCALED = False
+# Parameters of library calls a command exposes whose modules load torch (eval.eval_report.evaluate_artifact,
+# serve.predict.predict_file): eval --batch, --conf, --roi-mask, --per-class-images; eval/predict --device.
+EVAL_BATCH = 8
+EVAL_CONF = 0.001  # COCO practice: keep nearly every detection for mAP
+EVAL_ROI_MASK = "box"
+EVAL_PER_CLASS_IMAGES = 0
+DEVICE = "cpu"
 
 
 def default_of(cls: type, name: str) -> Any:

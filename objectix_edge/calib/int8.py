@@ -20,6 +20,7 @@ from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.verdict import Verdict
 from objectix_edge.export.calib_cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import ModelSpec
 
 
@@ -82,7 +83,6 @@ def uses_footage(config: Int8Config) -> bool:
 
 def footage_reader(spec: ModelSpec, config: Int8Config) -> FootageCalibReader:
     """The plan's frames (the end held out), with an ROI classifier's boxes from ``config.detector``."""
-    from objectix_edge.runtime.open import open_runner
 
     plan = plan_footage(config.data, config.num_images, config.every, config.holdout)  # type: ignore[arg-type]
     detector = open_runner(config.detector) if config.detector is not None else None

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from objectix_edge.modelio.preprocess import channel_stats, fit, fitted_size, letterbox_batch
+from objectix_edge.modelio.roi_feeds import crop_batch, preprocess_rois, roi_masks
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ChannelOrder, ModelSpec, ResizeKernel, RoiMode
 
@@ -50,7 +52,6 @@ class DeviceNormalizer:
         self.spec = spec
         self.device = torch.device(device)
         self.cuda = self.device.type == "cuda"
-        from objectix_edge.modelio.preprocess import channel_stats
 
         mean, inv_std = channel_stats(spec)
         self.flip = spec.channel_order == ChannelOrder.RGB
@@ -105,7 +106,6 @@ class DeviceNormalizer:
     def frames(self, images_bgr: Sequence[np.ndarray]) -> tuple[Any, list[Letterbox]]:
         """BGR frames → (normalized ``[B, 3, H, W]`` on the device, one Letterbox per frame), the frames
         letterboxed straight into the upload buffer. Same numbers as ``preprocess_detector_batch``."""
-        from objectix_edge.modelio.preprocess import fitted_size, letterbox_batch
 
         sizes = {fitted_size(i.shape[0], i.shape[1], self.spec) for i in images_bgr}
         if len(sizes) != 1:  # none, or frames of different sizes kept at their own: np.stack says so
@@ -118,13 +118,9 @@ class DeviceNormalizer:
     def rois(self, image_bgr: np.ndarray, boxes: Sequence[Sequence[float]] | np.ndarray) -> dict[str, Any]:
         """An ROI classifier's feeds on the device, as ``preprocess_rois`` gives them on the host: the crops
         (or the one frame of ``full-image``) go up as uint8 and are normalized there; masks go up as uint8."""
-        from objectix_edge.modelio.preprocess import fit, fitted_size
-        from objectix_edge.modelio.roi_feeds import crop_batch, roi_masks
 
         torch, spec = self.torch, self.spec
         if len(boxes) == 0:  # nothing to upload: the host's empty batch, moved
-            from objectix_edge.modelio.roi_feeds import preprocess_rois
-
             return {k: torch.from_numpy(v).to(self.device) for k, v in preprocess_rois(image_bgr, boxes, spec).items()}
         if spec.roi_mode == RoiMode.FULL_IMAGE:
             h, w = fitted_size(image_bgr.shape[0], image_bgr.shape[1], spec)

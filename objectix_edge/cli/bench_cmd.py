@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.bench.harness import COMMAND_ITERS, BenchConfig
-from objectix_edge.bench.suite import SuiteConfig
+from objectix_edge.bench.harness import COMMAND_ITERS, BenchConfig, parse_batches, timed_by
+from objectix_edge.bench.suite_config import SuiteConfig
 from objectix_edge.cli.console import console
 from objectix_edge.defaults import default_of
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
+from objectix_edge.outputs import check_outputs
 
 
 def bench(
@@ -63,9 +64,7 @@ def bench(
     Example: objx-edge bench model.onnx model.int8cpu.onnx --reference best.pt --batch 1,4 --plot bench.png
     """
     from objectix_edge.bench import bench_report, plots
-    from objectix_edge.bench.harness import BenchConfig, parse_batches, timed_by
-    from objectix_edge.bench.suite import SuiteConfig, run_suite
-    from objectix_edge.outputs import check_outputs
+    from objectix_edge.bench.suite import run_suite
 
     iters, seconds = timed_by(iters, seconds)
     check_outputs(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import console, int8_progress
 from objectix_edge.defaults import CALIB_IMAGES, ENGINE_TF32, WORKSPACE_GIB
-from objectix_edge.runtime.profile import BatchProfile
+from objectix_edge.runtime.batch_profile import BatchProfile
 
 _PROFILE = "{0.min},{0.opt},{0.max}".format(BatchProfile())  # --batch's default: BatchProfile's own
 
@@ -37,7 +37,6 @@ def build_engine(
     Example: objx-edge build-engine model.onnx --int8 --calib-data coco/images --batch 1,4,16 --timing-cache trt.cache
     """
     from objectix_edge.calib.int8 import Int8Config
-    from objectix_edge.cli.console import int8_progress
     from objectix_edge.deploy.precision import build_engine_from, wanted_precision
     from objectix_edge.runtime.trt_build import EngineConfig
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import console, int8_progress
+from objectix_edge.cpu_isa import isa_option
 from objectix_edge.data.footage import DEFAULT_HOLDOUT
 from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod
@@ -70,8 +71,6 @@ def calibrate(
     On your own footage (no labels): objx-edge calibrate det.onnx --int8 --data street.mp4 --every 10
     """
     from objectix_edge.calib.int8 import Int8Config, run_int8
-    from objectix_edge.cli.console import int8_progress
-    from objectix_edge.cpu_isa import isa_option
     from objectix_edge.export.fp16 import convert_fp16, fp16_path
 
     int8 = int8 or from_cache is not None

@@ -8,7 +8,7 @@ import typer
 
 from objectix_edge.cli.console import console
 from objectix_edge.data.split import split_coco
-from objectix_edge.data.subset import SubsetConfig
+from objectix_edge.data.subset import SubsetConfig, subset_coco
 from objectix_edge.data.synth import write_synthetic_coco
 from objectix_edge.defaults import default_arg, default_of
 from objectix_edge.errors import InputError
@@ -39,8 +39,6 @@ def synth(
     Example: objx-edge data synth /tmp/shapes --images 64 --seed 0
     """
 
-    from objectix_edge.data.synth import write_synthetic_coco
-
     images_dir, ann = write_synthetic_coco(out, images, seed=seed, image_size=_parse_size(size))
     console.print(f"[green]wrote[/green] {images} images to {images_dir} and annotations {ann}")
 
@@ -56,8 +54,6 @@ def split(
 
     Example: objx-edge data split coco-mini/annotations/instances_train2017.json runs/split --val 53
     """
-
-    from objectix_edge.data.split import split_coco
 
     train_json, val_json = split_coco(ann, out, val, seed)
     console.print(f"[green]wrote[/green] {train_json} and {val_json}")
@@ -96,7 +92,6 @@ def subset(
 
     Example: objx-edge data subset coco/train2017 coco/annotations/instances_train2017.json calib-set --images 64 --redistributable
     """
-    from objectix_edge.data.subset import SubsetConfig, subset_coco
 
     config = SubsetConfig(_parse_ids(ids), count, seed, redistributable)
     result = subset_coco(images, ann, out, config)

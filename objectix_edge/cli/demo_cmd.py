@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import console, console_hooks, finish
 from objectix_edge.defaults import default_of
-from objectix_edge.deploy.demo import DemoConfig
+from objectix_edge.deploy.demo_config import DemoConfig
 
 
 def demo(
@@ -40,8 +40,7 @@ def demo(
 
     Example: objx-edge demo --out /tmp/objx-demo
     """
-    from objectix_edge.cli.console import console_hooks, finish
-    from objectix_edge.deploy.demo import DemoConfig, DemoHooks, calib_images_for, default_demo_dir, run_demo
+    from objectix_edge.deploy.demo import DemoHooks, calib_images_for, default_demo_dir, run_demo
 
     folder = out if out is not None else default_demo_dir()
     console.print(f"demo folder: {folder}", markup=False, highlight=False)

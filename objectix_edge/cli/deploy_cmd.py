@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from objectix_edge.bench.harness import parse_batches
 from objectix_edge.cli.console import console_hooks, finish
+from objectix_edge.cpu_isa import isa_option
 from objectix_edge.defaults import default_of
 from objectix_edge.deploy.deploy_config import DeployConfig
 
@@ -63,9 +65,6 @@ def deploy(
 
     On your own footage (no labels): objx-edge deploy det.pt --video street.mp4 --out deploy/
     """
-    from objectix_edge.bench.harness import parse_batches
-    from objectix_edge.cpu_isa import isa_option
-    from objectix_edge.deploy.deploy_config import DeployConfig
     from objectix_edge.deploy.runner import run_deploy
 
     config = DeployConfig(

@@ -10,8 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from objectix_edge.cli.console import console
-from objectix_edge.defaults import default_arg
-from objectix_edge.eval.eval_report import evaluate_artifact
+from objectix_edge.defaults import DEVICE, EVAL_BATCH, EVAL_CONF, EVAL_PER_CLASS_IMAGES, EVAL_ROI_MASK
 
 
 def eval(  # noqa: A001 - the command is called eval
@@ -26,21 +25,19 @@ def eval(  # noqa: A001 - the command is called eval
         None, "--confusion-png", help="Classifier: write the confusion matrix as PNG."
     ),
     batch: int = typer.Option(
-        default_arg(evaluate_artifact, "batch"),
+        EVAL_BATCH,
         "--batch",
         help="Images (detector) or ROIs (classifier) per inference call.",
     ),
-    conf: float = typer.Option(
-        default_arg(evaluate_artifact, "conf"), "--conf", help="Detector: minimum score kept (COCO practice: 0.001)."
-    ),
-    device: str = typer.Option(default_arg(evaluate_artifact, "device"), "--device", help="cpu or cuda."),
+    conf: float = typer.Option(EVAL_CONF, "--conf", help="Detector: minimum score kept (COCO practice: 0.001)."),
+    device: str = typer.Option(DEVICE, "--device", help="cpu or cuda."),
     roi_mask: str = typer.Option(
-        default_arg(evaluate_artifact, "roi_mask"),
+        EVAL_ROI_MASK,
         "--roi-mask",
         help="ROI classifiers: box, or segmentation (annToMask; full-image models as ObjectiX).",
     ),
     per_class_images: int = typer.Option(
-        default_arg(evaluate_artifact, "per_class_images"),
+        EVAL_PER_CLASS_IMAGES,
         "--per-class-images",
         help="ROI classifiers: only the first N images of each class (ObjectiX: N = 2).",
     ),

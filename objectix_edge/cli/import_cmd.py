@@ -16,6 +16,7 @@ from objectix_edge.defaults import (
     TORCHVISION_ARCH,
     TORCHVISION_IMGSZ,
 )
+from objectix_edge.outputs import check_outputs
 
 
 def import_(
@@ -49,7 +50,6 @@ def import_(
     """
     from objectix_edge.models.importers import import_to_checkpoint
     from objectix_edge.models.importers.options import importer_options
-    from objectix_edge.outputs import check_outputs
 
     check_outputs({"-o": output}, {"CHECKPOINT": checkpoint})
     options = importer_options(

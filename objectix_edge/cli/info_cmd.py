@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from objectix_edge.bench.env import stack_info
 from objectix_edge.cli.console import console
 
 
@@ -13,7 +14,6 @@ def info() -> None:
 
     Example: objx-edge info
     """
-    from objectix_edge.bench.env import stack_info
 
     table = Table(title="objectix-edge environment", show_header=False)
     for key, value in stack_info().items():

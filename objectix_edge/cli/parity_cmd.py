@@ -9,8 +9,10 @@ from rich.table import Table
 
 from objectix_edge.cli.console import console, print_error
 from objectix_edge.defaults import default_of
-from objectix_edge.eval.footage_parity import FootageParityConfig
-from objectix_edge.eval.parity import ParityConfig
+from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
+from objectix_edge.eval.verdict import Verdict
+from objectix_edge.fileio import write_json_atomic
+from objectix_edge.outputs import check_outputs
 
 
 def _fmt(value: object) -> str:
@@ -65,9 +67,6 @@ def parity(
     On your own footage (no labels, agreement only): objx-edge parity det.int8cpu.onnx -r det.pt --video street.mp4
     """
     from objectix_edge.eval.judge import judge_parity
-    from objectix_edge.eval.verdict import Verdict
-    from objectix_edge.fileio import write_json_atomic
-    from objectix_edge.outputs import check_outputs
 
     check_outputs(
         {"--json": json_out},

@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
-from objectix_edge.defaults import default_arg
-from objectix_edge.serve.predict import predict_file
+from objectix_edge.defaults import DEVICE
+from objectix_edge.enums import Task
+from objectix_edge.fileio import write_text_atomic
+from objectix_edge.outputs import check_outputs
 
 
 def predict(
@@ -23,15 +25,12 @@ def predict(
     json_out: Path | None = typer.Option(
         None, "--json", help="Write probabilities (full softmax) or detections to this JSON file."
     ),
-    device: str = typer.Option(default_arg(predict_file, "device"), "--device", help="cpu or cuda[:N]."),
+    device: str = typer.Option(DEVICE, "--device", help="cpu or cuda[:N]."),
 ) -> None:
     """Predict one image with the artifact's own preprocessing (the seeds' RunPrediction.py, for every artifact).
 
     Example: objx-edge predict models/objectix.onnx --image cat.jpg --mask cat_mask.png --top 3
     """
-    from objectix_edge.enums import Task
-    from objectix_edge.fileio import write_text_atomic
-    from objectix_edge.outputs import check_outputs
     from objectix_edge.serve.predict import predict_file
 
     check_outputs({"--json": json_out}, {"artifact": artifact, "--image": image, "--mask": mask})

@@ -14,10 +14,11 @@ from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.cli.console import console, err_console
 from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
-from objectix_edge.serve.session import DEFAULT_RECLASSIFY_EVERY, RunConfig
+from objectix_edge.serve.run_config import DEFAULT_RECLASSIFY_EVERY, RunConfig
 from objectix_edge.serve.shadow import ShadowConfig
-from objectix_edge.stream.frame_loop import LoopConfig
-from objectix_edge.stream.health import HealthConfig
+from objectix_edge.stream.frame_loop import LoopConfig, RunError
+from objectix_edge.stream.health import MIN_DRIFT_FRAMES, HealthConfig
+from objectix_edge.stream.source_factory import make_source
 
 if TYPE_CHECKING:
     from objectix_edge.stream.run_stats import RunSummary
@@ -168,12 +169,7 @@ def run(
 
     Example: objx-edge run --video street.mp4 --detector det.int8cpu.onnx --classifier roi.onnx --headless --save out.mp4 --jsonl dets.jsonl
     """
-    from objectix_edge.cascade.frame_cascade import CascadeConfig
-    from objectix_edge.cascade.track_labels import ReclassifyPolicy
-    from objectix_edge.cascade.tracking import TrackConfig
-    from objectix_edge.serve.session import RunConfig, run_pipeline, tracking_for
-    from objectix_edge.stream.frame_loop import LoopConfig, RunError
-    from objectix_edge.stream.source_factory import make_source
+    from objectix_edge.serve.session import run_pipeline, tracking_for
 
     det_threads, cls_threads = parse_threads(threads)
     source = make_source(camera, video, rtsp, images, realtime, loop, notify=notify)
@@ -219,8 +215,6 @@ def report(summary: RunSummary) -> None:
     if line is not None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if summary.health is not None:
-        from objectix_edge.stream.health import MIN_DRIFT_FRAMES
-
         h = summary.health
         drift = (
             f"drift not judged (needs the calibration cache of footage beside the detector and ≥ {MIN_DRIFT_FRAMES} frames)"

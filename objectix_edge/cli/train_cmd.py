@@ -11,7 +11,7 @@ import typer
 from objectix_edge.cli.console import console
 from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
-from objectix_edge.train.train_config import TrainConfig
+from objectix_edge.train.train_config import Schedule, TrainConfig
 
 
 def parse_model_args(items: list[str]) -> dict[str, Any]:
@@ -115,7 +115,6 @@ def train(
 
     Example: objx-edge train --model mobilenet-det --data coco/images --ann coco/train.json --epochs 30 --out runs/det
     """
-    from objectix_edge.train.train_config import Schedule, TrainConfig
     from objectix_edge.train.trainer import train as run_training
 
     try:

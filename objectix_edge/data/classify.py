@@ -13,7 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource, EpochSeeded
+from objectix_edge.data.transforms import random_resized_crop
 from objectix_edge.errors import InputError
+from objectix_edge.modelio.preprocess import Letterbox, fit, normalize, preprocess_image, resize_image
+from objectix_edge.modelio.roi_feeds import box_mask, preprocess_masked
 from objectix_edge.spec import ModelSpec
 
 WINDOW_SIDES = (160, 1000)
@@ -50,8 +53,6 @@ class ClassifyDataset(EpochSeeded):
         self.samples = single_category_images(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.data.transforms import random_resized_crop
-        from objectix_edge.modelio.preprocess import fit, normalize, preprocess_image, resize_image
 
         image_id, label = self.samples[index]
         image = self.source.read(image_id)
@@ -102,8 +103,6 @@ class ObjectixWindowDataset(EpochSeeded):
         ]
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.modelio.preprocess import Letterbox
-        from objectix_edge.modelio.roi_feeds import box_mask, preprocess_masked
 
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)

@@ -18,8 +18,17 @@ import numpy as np
 from pycocotools.coco import COCO
 
 from objectix_edge.data.drops import count_drops, describe_drops, drop_reason
+from objectix_edge.data.transforms import (
+    AugmentConfig,
+    jitter_box,
+    letterbox_sample,
+    roi_augment,
+    train_detector_transform,
+)
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import read_json
+from objectix_edge.modelio.preprocess import normalize
+from objectix_edge.modelio.roi_feeds import crop_roi
 from objectix_edge.quiet import module_prints_silenced
 from objectix_edge.spec import Category
 
@@ -223,15 +232,12 @@ class DetectionDataset(EpochSeeded):
     def __init__(
         self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0, augment: AugmentConfig | None = None
     ) -> None:
-        from objectix_edge.data.transforms import AugmentConfig
 
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.augment = augment or AugmentConfig()
         self.samples = list(source.image_ids)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-        from objectix_edge.data.transforms import letterbox_sample, train_detector_transform
-        from objectix_edge.modelio.preprocess import normalize
 
         t = self.source.targets(self.samples[index])
         image = self.source.read(t.image_id)
@@ -261,8 +267,6 @@ class RoiDataset(EpochSeeded):
         self.samples = roi_samples(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.data.transforms import jitter_box, roi_augment
-        from objectix_edge.modelio.roi_feeds import crop_roi
 
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from objectix_edge.deploy.context import DeployContext
 from objectix_edge.enums import ArtifactKind
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.trt_build import EngineConfig, build_engine, engine_path
 
 # ONNX artifact kind → engine artifact kind. FP16 and INT8 are what an edge GPU runs.
 ENGINE_SOURCES = {
@@ -17,8 +19,6 @@ TIMING_CACHE = "trt.timing-cache"
 
 def build_engines(ctx: DeployContext) -> dict[ArtifactKind, Path]:
     """Build ``model.fp16.engine`` and ``model.int8.engine`` (+ sidecars) with a profile covering the bench batches."""
-    from objectix_edge.runtime.profile import BatchProfile
-    from objectix_edge.runtime.trt_build import EngineConfig, build_engine, engine_path
 
     largest = max(ctx.config.batches)
     config = EngineConfig(

@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from objectix_edge.calib.int8 import Int8Hooks, run_int8
 from objectix_edge.enums import Int8Form, Precision
 from objectix_edge.errors import InputError
+from objectix_edge.export.fp16 import convert_fp16, fp16_path
+from objectix_edge.export.metadata import detect_precision, load_onnx
+from objectix_edge.runtime.trt_build import build_engine, check_build_environment, engine_path
 
 if TYPE_CHECKING:
     from objectix_edge.calib.int8 import Int8Config, Int8Hooks, Int8Result
@@ -37,7 +41,6 @@ def conversion_needed(model: Path, wanted: Precision) -> bool:
 
     Refuses (InputError) a reduced-precision ONNX asked for another reduced precision: only the FP32 export
     converts."""
-    from objectix_edge.export.metadata import detect_precision, load_onnx
 
     if wanted == Precision.FP32:
         return False
@@ -63,12 +66,9 @@ def reduced_onnx(
     if not conversion_needed(model, wanted):
         return ReducedOnnx(model)
     if wanted == Precision.FP16:
-        from objectix_edge.export.fp16 import convert_fp16, fp16_path
-
         return ReducedOnnx(convert_fp16(model, fp16_path(model, out_dir)))
     if int8 is None:
         raise InputError(NEEDS_CALIB_DATA)
-    from objectix_edge.calib.int8 import Int8Hooks, run_int8
 
     result = run_int8(model, int8, hooks or Int8Hooks())
     return ReducedOnnx(result.files[Int8Form.TENSORRT.value], result)
@@ -93,7 +93,6 @@ def build_engine_from(
 
     ``out``: the engine path (default: the built ONNX with ``.engine`` beside it); ``calibration``: a context
     giving the progress hooks, entered around the conversion only (e.g. a progress bar, gone before the build)."""
-    from objectix_edge.runtime.trt_build import build_engine, check_build_environment, engine_path
 
     check_build_environment()
     with (calibration or nullcontext)() as hooks:

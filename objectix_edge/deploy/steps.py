@@ -10,9 +10,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from objectix_edge.bench import bench_report, plots
+from objectix_edge.bench.accuracy import parity_record
+from objectix_edge.bench.harness import BenchConfig
+from objectix_edge.bench.suite import run_suite
+from objectix_edge.bench.suite_config import SuiteConfig
+from objectix_edge.calib.int8 import Int8Config, Int8Hooks
 from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepStatus
-from objectix_edge.enums import ArtifactKind
-from objectix_edge.errors import ObjxError
+from objectix_edge.deploy.engines import build_engines
+from objectix_edge.deploy.precision import reduced_onnx
+from objectix_edge.deploy.splits import split_coco
+from objectix_edge.enums import ArtifactKind, Int8Form, Precision
+from objectix_edge.errors import MissingDependencyError, ObjxError
+from objectix_edge.eval.footage_parity import run_footage_parity
+from objectix_edge.eval.parity import run_parity
+from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
+from objectix_edge.eval.verdict import Verdict
+from objectix_edge.export.onnx import ExportConfig, export_onnx
+from objectix_edge.runtime.open import backend_for
+from objectix_edge.runtime.trt_build import check_build_environment
 
 if TYPE_CHECKING:
     from objectix_edge.eval.parity_report import ParityReport
@@ -28,7 +44,6 @@ def _mib(path: Path) -> str:
 
 
 def step_split(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.deploy.splits import split_coco
 
     cfg = ctx.config
     if cfg.video is not None:  # footage: the INT8 step samples the frames and holds out the end (FootagePlan)
@@ -48,7 +63,6 @@ def step_split(ctx: DeployContext) -> StepOutcome:
 
 
 def step_export(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.export.onnx import ExportConfig, export_onnx
 
     path = export_onnx(ctx.config.checkpoint, ctx.out / ONNX_NAME, ExportConfig())
     return StepOutcome(
@@ -57,17 +71,12 @@ def step_export(ctx: DeployContext) -> StepOutcome:
 
 
 def step_fp16(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.deploy.precision import reduced_onnx
-    from objectix_edge.enums import Precision
 
     path = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.FP16, out_dir=ctx.out).onnx
     return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {ArtifactKind.ONNX_FP16: path})
 
 
 def step_int8(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.calib.int8 import Int8Config, Int8Hooks
-    from objectix_edge.deploy.precision import reduced_onnx
-    from objectix_edge.enums import Int8Form, Precision
 
     cfg, split = ctx.config, ctx.split
     budgeted = cfg.max_drop is not None
@@ -125,8 +134,6 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
 
 def tensorrt_missing() -> str | None:
     """Why TensorRT engines cannot be built here (TensorRT or a GPU missing), or None when they can."""
-    from objectix_edge.errors import MissingDependencyError
-    from objectix_edge.runtime.trt_build import check_build_environment
 
     try:
         check_build_environment()
@@ -139,7 +146,6 @@ def step_tensorrt(ctx: DeployContext) -> StepOutcome:
     missing = tensorrt_missing()
     if missing is not None:
         return StepOutcome(StepStatus.SKIPPED, f"skipped TensorRT engines: {missing}")
-    from objectix_edge.deploy.engines import build_engines
 
     engines = build_engines(ctx)
     names = [p.name for kind, p in engines.items() if kind in ENGINE_KINDS]
@@ -154,13 +160,10 @@ def _parity_judge(ctx: DeployContext) -> Callable[[Path], ParityReport]:
     """Parity of one artifact against the checkpoint: on the held-out images, or on the footage's held-out end."""
     cfg, split = ctx.config, ctx.split
     if cfg.video is not None:
-        from objectix_edge.eval.footage_parity import FootageParityConfig, run_footage_parity
-
         footage = FootageParityConfig(
             cfg.video, max_frames=cfg.parity_images, device=cfg.device, threads=cfg.threads, detector=cfg.detector
         )
         return lambda path: run_footage_parity(path, cfg.checkpoint, footage)
-    from objectix_edge.eval.parity import ParityConfig, run_parity
 
     assert split is not None and cfg.data is not None  # the split step ran: it stops the chain when it fails
     images = ParityConfig(
@@ -176,9 +179,6 @@ def _parity_judge(ctx: DeployContext) -> Callable[[Path], ParityReport]:
 def step_parity(ctx: DeployContext) -> StepOutcome:
     """Every artifact against the checkpoint on the held-out images: a FAIL fails the step; an INCONCLUSIVE
     artifact is named (in the step, the report and the command's last line) but does not."""
-    from objectix_edge.bench.accuracy import parity_record
-    from objectix_edge.eval.verdict import Verdict
-    from objectix_edge.runtime.open import backend_for
 
     judge = _parity_judge(ctx)
     failed = []
@@ -222,9 +222,6 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
 
 
 def step_bench(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.bench import bench_report, plots
-    from objectix_edge.bench.harness import BenchConfig
-    from objectix_edge.bench.suite import SuiteConfig, run_suite
 
     cfg = ctx.config
     paths, notes = _bench_artifacts(ctx)

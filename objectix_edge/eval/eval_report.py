@@ -9,10 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from objectix_edge.data.coco import load_coco
+from objectix_edge.defaults import DEVICE, EVAL_BATCH, EVAL_CONF, EVAL_PER_CLASS_IMAGES, EVAL_ROI_MASK
 from objectix_edge.enums import Task
+from objectix_edge.eval.classification import (
+    classification_metrics,
+    evaluate_image_classifier,
+    objectix_figures,
+    predict_source_rois,
+    save_confusion_png,
+)
+from objectix_edge.eval.detection import evaluate_detector
 from objectix_edge.fileio import write_json_atomic
 from objectix_edge.outputs import check_outputs
 from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import RoiMode
 
 
@@ -21,7 +31,6 @@ def open_eval_runner(path: Path, device: str = "cpu") -> Runner:
 
     An INT8 ONNX file is scored as its target computes it (the TensorRT form by simulated quantization).
     """
-    from objectix_edge.runtime.open import open_runner
 
     return open_runner(path, device=device, judge=True)
 
@@ -30,14 +39,14 @@ def evaluate_artifact(
     artifact: Path,
     images_dir: Path,
     ann_file: Path,
-    batch: int = 8,
-    conf: float = 0.001,
-    device: str = "cpu",
+    batch: int = EVAL_BATCH,
+    conf: float = EVAL_CONF,
+    device: str = DEVICE,
     json_out: Path | None = None,
     save_detections: Path | None = None,
     confusion_png: Path | None = None,
-    roi_mask: str = "box",
-    per_class_images: int = 0,
+    roi_mask: str = EVAL_ROI_MASK,
+    per_class_images: int = EVAL_PER_CLASS_IMAGES,
 ) -> dict[str, Any]:
     """Score ``artifact``; returns {model, backend, figures, written}. ROI classifiers: ``roi_mask`` box or
     segmentation (full-image models), ``per_class_images`` > 0 for ObjectiX's first-N-images protocol."""
@@ -51,20 +60,14 @@ def evaluate_artifact(
         figures: dict[str, Any]
         detections = None
         if spec.task == Task.DETECT:
-            from objectix_edge.eval.detection import evaluate_detector
-
             metrics, detections = evaluate_detector(runner, source, batch, conf)
             figures = metrics.as_dict()
             confusion = None
         elif spec.task == Task.CLASSIFY:
-            from objectix_edge.eval.classification import evaluate_image_classifier
-
             cm = evaluate_image_classifier(runner, source, batch)
             figures = cm.as_dict(spec.category_names)
             confusion = cm.confusion
         else:
-            from objectix_edge.eval.classification import classification_metrics, objectix_figures, predict_source_rois
-
             preds = predict_source_rois(runner, source, batch, roi_mask, per_class_images)
             cm = classification_metrics(preds.y_true, preds.y_pred, spec.num_classes, preds.image_ids)
             figures = cm.as_dict(spec.category_names)
@@ -77,8 +80,6 @@ def evaluate_artifact(
         write_json_atomic(save_detections, detections)
         written["detections"] = save_detections
     if confusion_png is not None and confusion is not None:
-        from objectix_edge.eval.classification import save_confusion_png
-
         written["confusion matrix"] = save_confusion_png(confusion_png, confusion, spec.category_names)
     report = {
         "model": spec.name,

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from objectix_edge.errors import InputError
+from objectix_edge.eval.footage_parity import frame_range, run_footage_parity
+from objectix_edge.eval.parity import run_parity
+from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
 
 if TYPE_CHECKING:
     from objectix_edge.eval.parity_report import ParityReport
@@ -35,11 +38,8 @@ def judge_parity(
     images ``data`` + ``ann``."""
     footage = video if video is not None else images if ann is None else None
     if footage is not None:
-        from objectix_edge.eval.footage_parity import FootageParityConfig, frame_range, run_footage_parity
-
         config = FootageParityConfig(footage, frame_range(frames), every, max_frames, batch, device, detector=detector)
         return run_footage_parity(artifact, reference, config)
-    from objectix_edge.eval.parity import ParityConfig, run_parity
 
     if data is None or ann is None:
         raise InputError(

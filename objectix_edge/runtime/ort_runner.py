@@ -16,6 +16,7 @@ import numpy as np
 from objectix_edge.cpu_isa import CpuIsa, host_isa
 from objectix_edge.enums import Backend, Int8Form, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
+from objectix_edge.export.calib_cache import check_int8_cache
 from objectix_edge.export.metadata import (
     CALIB_CACHE_METADATA_KEY,
     PRECISION_METADATA_KEY,
@@ -25,8 +26,9 @@ from objectix_edge.export.metadata import (
 )
 from objectix_edge.fileio import user_cache_dir
 from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
+from objectix_edge.runtime.batch_profile import BatchProfile
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
-from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.runtime.profile import input_shapes
 from objectix_edge.spec_check import check_graph_fits
 
 log = logging.getLogger(__name__)
@@ -155,8 +157,6 @@ class OrtRunner(Runner):
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
         if self.precision == Precision.INT8:
-            from objectix_edge.export.calib_cache import check_int8_cache
-
             check_int8_cache(path, metadata.get(CALIB_CACHE_METADATA_KEY))
         if self.precision == Precision.INT8 and device == "cpu":
             self.int8_target = int8_target(metadata, lambda: load_onnx(path))

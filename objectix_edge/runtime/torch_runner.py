@@ -18,6 +18,7 @@ from torch import nn
 
 from objectix_edge.enums import Backend, Precision, Task
 from objectix_edge.errors import InputError
+from objectix_edge.models.checkpoint import load_checkpoint
 from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
 from objectix_edge.spec import ModelSpec
 
@@ -77,7 +78,6 @@ class TorchRunner(Runner):
         cls, path: Path | str, device: str = "cpu", precision: Precision = Precision.FP32, cuda_graph: bool = False
     ) -> TorchRunner:
         """Load ``path`` (an objectix-edge checkpoint) and wrap its model."""
-        from objectix_edge.models.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(path)
         return cls(ckpt.model, ckpt.spec, Path(path), device=device, precision=precision, cuda_graph=cuda_graph)

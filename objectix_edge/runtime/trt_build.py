@@ -17,7 +17,8 @@ from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.calib_cache import sha256_file
 from objectix_edge.export.metadata import detect_precision, load_onnx, read_onnx_spec
 from objectix_edge.fileio import atomic_path, ensure_writable_dir, write_bytes_atomic
-from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.profile import input_shapes
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, current_gpu, import_tensorrt, write_sidecar
 
 if TYPE_CHECKING:

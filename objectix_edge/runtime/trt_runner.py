@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from objectix_edge.enums import Backend
-from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
 from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
 from objectix_edge.runtime.trt_sidecar import REBUILD, current_gpu, import_tensorrt, read_sidecar
 
@@ -207,8 +207,6 @@ class _CudaPythonIO:
             try:
                 from cuda import cudart  # type: ignore[no-redef]
             except ImportError as exc:
-                from objectix_edge.errors import MissingDependencyError
-
                 raise MissingDependencyError("cuda-python (torch has no CUDA here)", "tensorrt") from exc
         self.cudart = cudart
         self.index = index

@@ -15,12 +15,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+from objectix_edge.data.coco import read_image
+from objectix_edge.defaults import DEVICE
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.modelio.postprocess import softmax
+from objectix_edge.modelio.postprocess import softmax, to_original
 from objectix_edge.modelio.preprocess import preprocess_image
 from objectix_edge.modelio.roi_feeds import preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import ModelSpec, RoiMode
 
 
@@ -85,7 +88,6 @@ def predict_image(
     runner: Runner, image_bgr: np.ndarray, mask: np.ndarray | None = None, box: Sequence[float] | None = None
 ) -> Prediction:
     """Run one BGR image through ``runner`` by its spec's preprocessing."""
-    from objectix_edge.modelio.postprocess import to_original
 
     spec = runner.spec
     if spec.task == Task.DETECT:
@@ -115,11 +117,9 @@ def parse_box(text: str) -> list[float]:
 
 
 def predict_file(
-    artifact: Path, image: Path, mask: Path | None = None, box: str | None = None, device: str = "cpu"
+    artifact: Path, image: Path, mask: Path | None = None, box: str | None = None, device: str = DEVICE
 ) -> Prediction:
     """Open ``artifact``, read ``image`` (and ``mask``), predict; every bad input is a one-line error."""
-    from objectix_edge.data.coco import read_image
-    from objectix_edge.runtime.open import open_runner
 
     if mask is not None and box is not None:
         raise InputError("give --mask or --box, not both")

@@ -8,58 +8,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
-from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
+from objectix_edge.cascade.frame_cascade import Cascade
 from objectix_edge.enums import Backend
-from objectix_edge.errors import InputError
+from objectix_edge.export.calib_cache import cache_beside, load_cache
 from objectix_edge.outputs import check_outputs
-from objectix_edge.serve.shadow import ShadowConfig
-from objectix_edge.stream.frame_loop import LoopConfig, Pipeline, RunError
+from objectix_edge.runtime.open import open_runner
+from objectix_edge.serve.run_config import DEFAULT_RECLASSIFY_EVERY, RunConfig
+from objectix_edge.serve.shadow import ShadowConfig, ShadowMonitor
+from objectix_edge.stream.frame_loop import Pipeline, RunError
 from objectix_edge.stream.health import DetectionProfile, HealthConfig, HealthMonitor
 from objectix_edge.stream.run_stats import RunSummary
 from objectix_edge.stream.sinks import JsonlSink, Sink, save_sink
-from objectix_edge.stream.sources import FrameSource
+from objectix_edge.stream.sources import FrameSource, ImageFolderSource
 from objectix_edge.stream.window import WindowSink
 
 LIVE_SEGMENT_S = 300.0
-# Measured with benchmarks/run_fps.py (README, "End-to-end camera loop"): every 10 frames keeps the INT8
-# cascade near the detector's own rate while a label is at most a third of a second old at 30 FPS.
-DEFAULT_RECLASSIFY_EVERY = 10
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Models, outputs and limits of one run (the source is passed separately: it is a live object).
-
-    ``threads``: intra-op threads of the detector; ``classifier_threads``: of the classifier (None: the
-    same), so two ONNX Runtime sessions running side by side need not oversubscribe the cores.
-    ``segment_s``: write ``--save`` video in closed segments of this many seconds; None: LIVE_SEGMENT_S on
-    live sources (a camera loop runs for days: a crash loses at most one segment), one file otherwise;
-    0: one file always. ``overwrite``: replace a previous run's outputs (else they are refused, and
-    segments continue its numbering).
-    """
-
-    detector: Path
-    classifier: Path | None = None
-    show: bool = False
-    save: Path | None = None
-    jsonl: Path | None = None
-    cascade: CascadeConfig = CascadeConfig()
-    loop: LoopConfig = LoopConfig()
-    device: str = "cpu"
-    threads: int | None = None
-    classifier_threads: int | None = None
-    segment_s: float | None = None
-    overwrite: bool = False
-    shadow: Path | None = None  # the original (or any second detector) re-checking every shadow_every-th frame
-    shadow_every: int = ShadowConfig.every
-    frozen_s: float = HealthConfig.frozen_s  # warn when the picture has not changed for this long
-
-    def __post_init__(self) -> None:
-        if self.segment_s is not None and self.segment_s < 0:
-            raise InputError(f"--segment-seconds must be positive (or 0 for one file), got {self.segment_s}")
 
 
 def tracking_for(
@@ -71,7 +36,6 @@ def tracking_for(
     one photo's labels over to another's boxes. Folders are not tracked unless asked, and without tracking
     every box of every image is classified (every = 1).
     """
-    from objectix_edge.stream.sources import ImageFolderSource
 
     tracked = not isinstance(source, ImageFolderSource) if track is None else track
     return tracked, (default_every if tracked else 1) if every is None else every
@@ -79,7 +43,6 @@ def tracking_for(
 
 def calibration_baseline(detector: Path) -> DetectionProfile | None:
     """The detections' profile on the calibration footage, from the cache beside the detector (if any)."""
-    from objectix_edge.export.calib_cache import cache_beside, load_cache
 
     cache = cache_beside(detector)
     footage = load_cache(cache).footage if cache is not None else None
@@ -92,7 +55,6 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
     """Run ``config`` over ``source``; outputs are finalized before this returns or raises RunError.
 
     The summary's ``outputs`` lists the files written (video segments included)."""
-    from objectix_edge.runtime.open import open_runner
 
     check_outputs(
         {"--save": config.save, "--jsonl": config.jsonl},
@@ -126,8 +88,6 @@ def run_pipeline(source: FrameSource, config: RunConfig, notify: Callable[[str],
         cascade = Cascade(det, cls, config.cascade)  # before any output file: a wrong model writes nothing
         monitor = None
         if config.shadow is not None:
-            from objectix_edge.serve.shadow import ShadowConfig, ShadowMonitor
-
             shadow = stack.enter_context(open_runner(config.shadow, device=config.device, threads=cls_threads))
             segment_s = (LIVE_SEGMENT_S if source.live else None) if config.segment_s is None else config.segment_s
             shadow_cfg = ShadowConfig(every=config.shadow_every, segment_s=segment_s or None, live=source.live)

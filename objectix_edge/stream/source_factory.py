@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from objectix_edge.errors import InputError
-from objectix_edge.stream.sources import FrameSource
+from objectix_edge.stream.live import CameraSource, StreamSource
+from objectix_edge.stream.sources import FrameSource, ImageFolderSource, VideoFileSource
 
 
 def make_source(
@@ -25,8 +26,6 @@ def make_source(
 
     ``realtime`` and ``loop`` read a video file (refused with any other source); ``notify`` receives a live
     source's status lines (reconnects)."""
-    from objectix_edge.stream.live import CameraSource, StreamSource
-    from objectix_edge.stream.sources import ImageFolderSource, VideoFileSource
 
     given = [
         name

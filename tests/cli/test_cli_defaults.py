@@ -12,7 +12,7 @@ from objectix_edge.cascade.track_labels import ReclassifyPolicy
 from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.cli.app import app
 from objectix_edge.defaults import default_of
-from objectix_edge.serve.session import RunConfig
+from objectix_edge.serve.run_config import RunConfig
 from objectix_edge.serve.shadow import ShadowConfig
 from objectix_edge.stream.frame_loop import LoopConfig
 from objectix_edge.stream.health import HealthConfig
@@ -56,13 +56,12 @@ def test_default_of_reads_defaults_and_factories_and_names_missing_ones() -> Non
 
 def _other_commands() -> list[tuple[str, str, Any]]:
     from objectix_edge.bench.harness import BenchConfig
-    from objectix_edge.bench.suite import SuiteConfig
+    from objectix_edge.bench.suite_config import SuiteConfig
     from objectix_edge.calib.int8 import Int8Config
-    from objectix_edge.deploy.demo import DemoConfig
+    from objectix_edge.deploy.demo_config import DemoConfig
     from objectix_edge.deploy.deploy_config import DeployConfig
-    from objectix_edge.eval.footage_parity import FootageParityConfig
-    from objectix_edge.eval.parity import ParityConfig
-    from objectix_edge.runtime.profile import BatchProfile
+    from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
+    from objectix_edge.runtime.batch_profile import BatchProfile
     from objectix_edge.runtime.trt_build import EngineConfig
     from objectix_edge.train.train_config import TrainConfig
 

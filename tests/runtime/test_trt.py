@@ -15,7 +15,7 @@ from objectix_edge.eval.matching import match_detections
 from objectix_edge.eval.parity import DEFAULT_STRIDE
 from objectix_edge.models import create_model
 from objectix_edge.runtime.base import RunnerCapabilities
-from objectix_edge.runtime.profile import BatchProfile
+from objectix_edge.runtime.batch_profile import BatchProfile
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, read_sidecar, sidecar_path, write_sidecar
 from tests.conftest import TINY_CLASSIFIER
 

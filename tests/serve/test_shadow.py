@@ -13,7 +13,8 @@ from objectix_edge.calib.int8 import Int8Config, run_int8
 from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
 from objectix_edge.cli.app import app
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.serve.session import RunConfig, run_pipeline
+from objectix_edge.serve.run_config import RunConfig
+from objectix_edge.serve.session import run_pipeline
 from objectix_edge.serve.shadow import AGREES, DISAGREES, ShadowConfig, ShadowMonitor
 from objectix_edge.stream.frame_loop import Pipeline
 from objectix_edge.stream.sinks import JsonlSink

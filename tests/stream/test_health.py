@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from objectix_edge.calib.int8 import Int8Config, run_int8
-from objectix_edge.serve.session import RunConfig, run_pipeline
+from objectix_edge.serve.run_config import RunConfig
+from objectix_edge.serve.session import run_pipeline
 from objectix_edge.stream.frame_loop import LoopConfig
 from objectix_edge.stream.health import PSI_WARN, profile, psi
 from objectix_edge.stream.sources import VideoFileSource

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from objectix_edge.categories import categories_from_names
 from objectix_edge.errors import InputError
 
 
@@ -21,7 +22,6 @@ def importer_options(
 ) -> dict[str, Any]:
     """The options format ``fmt`` reads; ``categories``: comma-separated class names in head order
     (required by torchvision-classifier, which has no names of its own)."""
-    from objectix_edge.categories import categories_from_names
 
     cats = categories_from_names(categories) if categories else None
     if fmt == "objectix":
