@@ -11,17 +11,14 @@ input to within float32 rounding.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from objectix_edge.modelio.preprocess import channel_stats, fit, fitted_size, letterbox_batch
+from objectix_edge.modelio.preprocess import Letterbox, channel_stats, fit, fitted_size, letterbox_batch
 from objectix_edge.modelio.roi_feeds import crop_batch, preprocess_rois, roi_masks
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ChannelOrder, ModelSpec, ResizeKernel, RoiMode
-
-if TYPE_CHECKING:
-    from objectix_edge.modelio.preprocess import Letterbox
 
 
 def takes_device_tensors(runner: Runner) -> bool:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
@@ -30,11 +30,7 @@ from objectix_edge.fileio import read_json
 from objectix_edge.modelio.preprocess import normalize
 from objectix_edge.modelio.roi_feeds import crop_roi
 from objectix_edge.quiet import module_prints_silenced
-from objectix_edge.spec import Category
-
-if TYPE_CHECKING:
-    from objectix_edge.data.transforms import AugmentConfig
-    from objectix_edge.spec import ModelSpec
+from objectix_edge.spec import Category, ModelSpec
 
 log = logging.getLogger(__name__)
 REQUIRED_KEYS = ("images", "annotations", "categories")

@@ -10,18 +10,19 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from objectix_edge.calib.int8 import Int8Hooks, run_int8
+from objectix_edge.calib.int8 import Int8Config, Int8Hooks, Int8Result, run_int8
 from objectix_edge.enums import Int8Form, Precision
 from objectix_edge.errors import InputError
 from objectix_edge.export.fp16 import convert_fp16, fp16_path
 from objectix_edge.export.metadata import detect_precision, load_onnx
-from objectix_edge.runtime.trt_build import build_engine, check_build_environment, engine_path
-
-if TYPE_CHECKING:
-    from objectix_edge.calib.int8 import Int8Config, Int8Hooks, Int8Result
-    from objectix_edge.runtime.trt_build import BuiltEngine, EngineConfig
+from objectix_edge.runtime.trt_build import (
+    BuiltEngine,
+    EngineConfig,
+    build_engine,
+    check_build_environment,
+    engine_path,
+)
 
 NEEDS_CALIB_DATA = (
     "--int8 on an FP32 ONNX calibrates first: pass --calib-data COCO_IMAGES (or a .int8.onnx from calibrate)"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from objectix_edge.bench import bench_report, plots
 from objectix_edge.bench.accuracy import parity_record
@@ -25,13 +24,11 @@ from objectix_edge.errors import MissingDependencyError, ObjxError
 from objectix_edge.eval.footage_parity import run_footage_parity
 from objectix_edge.eval.parity import run_parity
 from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
+from objectix_edge.eval.parity_report import ParityReport
 from objectix_edge.eval.verdict import Verdict
 from objectix_edge.export.onnx import ExportConfig, export_onnx
 from objectix_edge.runtime.open import backend_for
 from objectix_edge.runtime.trt_build import check_build_environment
-
-if TYPE_CHECKING:
-    from objectix_edge.eval.parity_report import ParityReport
 
 ONNX_NAME = "model.onnx"
 # Artifact kinds in the order parity and bench visit them.

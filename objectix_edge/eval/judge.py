@@ -6,15 +6,12 @@ The command parses its options and calls :func:`judge_parity`; the choice and it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from objectix_edge.errors import InputError
 from objectix_edge.eval.footage_parity import frame_range, run_footage_parity
 from objectix_edge.eval.parity import run_parity
 from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
-
-if TYPE_CHECKING:
-    from objectix_edge.eval.parity_report import ParityReport
+from objectix_edge.eval.parity_report import ParityReport
 
 
 def judge_parity(

@@ -16,7 +16,7 @@ import numpy as np
 
 from objectix_edge.cascade.classifier_stats import KEEP, ClassifierSummary
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # health.py builds on this module's Series: a runtime import would be a cycle
     from objectix_edge.stream.health import HealthSummary
 
 

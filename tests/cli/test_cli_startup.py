@@ -14,10 +14,6 @@ HEAVY = ("torch", "torchvision", "onnx", "onnxruntime", "tensorrt", "matplotlib"
 
 
 def test_registering_every_command_loads_no_heavy_library() -> None:
-    code = (
-        "import sys\n"
-        "import objectix_edge.cli.commands\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
+    code = f"import sys\nimport objectix_edge.cli.commands\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
