@@ -26,8 +26,8 @@ HELD_OUT = 53
 
 
 def _train(work: Path, train_ann: Path, seed: int, epochs: int) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
+    from objectix_edge.train.train_config import TrainConfig
+    from objectix_edge.train.trainer import train
 
     last = work / "train" / "last.pt"
     if not last.is_file():
@@ -46,7 +46,8 @@ def _old_and_new(onnx_path: Path, ckpt: Path, val_ann: Path, images: int | None)
     from objectix_edge.data.coco import load_coco
     from objectix_edge.eval.inference import detect, detector_batches
     from objectix_edge.eval.matching import MatchResult, match_detections
-    from objectix_edge.eval.parity import DEFAULT_STRIDE, ParityConfig, parity_image_ids
+    from objectix_edge.eval.parity import DEFAULT_STRIDE, parity_image_ids
+    from objectix_edge.eval.parity_config import ParityConfig
     from objectix_edge.runtime.open import open_runner
 
     old = new = MatchResult()
@@ -68,7 +69,8 @@ def main() -> None:
     from objectix_edge.bench.env import cpu_model
     from objectix_edge.cpu_isa import host_isa, vector_isa
     from objectix_edge.data.split import split_coco
-    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.parity import run_parity
+    from objectix_edge.eval.parity_config import ParityConfig
     from objectix_edge.export.onnx import export_onnx
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -47,7 +47,7 @@ def prepare(out: Path) -> None:
     from objectix_edge.data.coco import load_coco, read_image
     from objectix_edge.enums import Int8Form
     from objectix_edge.export.metadata import read_onnx_spec
-    from objectix_edge.pipeline.preprocess import preprocess_rois
+    from objectix_edge.modelio.roi_feeds import preprocess_rois
 
     model = Path(shutil.copy(REPO / "tests" / "assets" / "calib" / "classifier.onnx", out / "cls.onnx"))
     ann = COCO / "annotations" / "instances_train2017.json"

@@ -27,9 +27,10 @@ from pathlib import Path
 from vtest import fetch_vtest
 
 from objectix_edge.cpu_isa import host_isa, vector_isa
-from objectix_edge.pipeline.loop import LoopConfig
-from objectix_edge.pipeline.session import RunConfig, run_pipeline
-from objectix_edge.pipeline.sources import VideoFileSource
+from objectix_edge.serve.run_config import RunConfig
+from objectix_edge.serve.session import run_pipeline
+from objectix_edge.stream.frame_loop import LoopConfig
+from objectix_edge.stream.sources import VideoFileSource
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "tests" / "assets" / "calib"

@@ -41,8 +41,8 @@ class Row:
 
 
 def _train(work: Path, model: str, data: Path, ann: Path, kwargs: dict[str, Any], **cfg: Any) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
+    from objectix_edge.train.train_config import TrainConfig
+    from objectix_edge.train.trainer import train
 
     last = work / "train" / "last.pt"
     if last.is_file():
@@ -120,7 +120,8 @@ def _cell(interval: Any, unit: str = "") -> str:
 
 def judge_row(row: Row, work: Path) -> list[str]:
     from objectix_edge.cpu_isa import host_isa
-    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.parity import run_parity
+    from objectix_edge.eval.parity_config import ParityConfig
 
     folder = work / row.key
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,19 +42,20 @@ import cv2
 import numpy as np
 from vtest import fetch_vtest
 
+from objectix_edge.cascade.device_preprocess import on_cuda
+from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
+from objectix_edge.cascade.track_labels import ReclassifyPolicy
+from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.data.moving_shapes import NAMES, moving_shapes
-from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
-from objectix_edge.pipeline.device_preprocess import on_cuda
-from objectix_edge.pipeline.loop import LoopConfig, Pipeline
-from objectix_edge.pipeline.postprocess import to_original
-from objectix_edge.pipeline.preprocess import preprocess_detector_batch
-from objectix_edge.pipeline.sinks import JsonlSink
-from objectix_edge.pipeline.sources import VideoFileSource
-from objectix_edge.pipeline.stats import RunSummary
-from objectix_edge.pipeline.track_labels import ReclassifyPolicy
-from objectix_edge.pipeline.tracking import TrackConfig
+from objectix_edge.enums import SecondStageMode
+from objectix_edge.modelio.postprocess import to_original
+from objectix_edge.modelio.preprocess import preprocess_detector_batch
 from objectix_edge.runtime.base import Runner
 from objectix_edge.runtime.open import open_runner
+from objectix_edge.stream.frame_loop import LoopConfig, Pipeline
+from objectix_edge.stream.run_stats import RunSummary
+from objectix_edge.stream.sinks import JsonlSink
+from objectix_edge.stream.sources import VideoFileSource
 
 REPO = Path(__file__).resolve().parents[1]
 COCO = REPO.parent / "shared" / "data" / "coco-mini"
@@ -193,7 +194,7 @@ def print_row(label: str, s: RunSummary, every_box: float | None) -> None:
     c = s.classifier
     rois = f"{c.rois / max(1, s.processed):.2f}" if c else "—"
     age = f"{c.label_age_p50:.0f} / {c.label_age_p95:.0f}" if c and c.labels_shown else "—"
-    drops = f"{c.dropped_requests}/{c.requests}" if c and c.mode == "async" else "—"
+    drops = f"{c.dropped_requests}/{c.requests}" if c and c.mode == SecondStageMode.ASYNC else "—"
     ratio = f"x{s.fps / every_box:.2f}" if every_box else ""
     print(
         f"  {label:<36}{s.fps:>7.1f}{s.processed:>6}/{s.frames_in:<6}{rois:>9}{age:>10}{drops:>10}  {ratio}",
@@ -204,7 +205,7 @@ def print_row(label: str, s: RunSummary, every_box: float | None) -> None:
 def print_stages(label: str, s: RunSummary) -> None:
     parts = " ".join(f"{k} {s.stages[k].mean_ms:.1f}" for k in STAGES if k in s.stages)
     lat = ""
-    if s.classifier and s.classifier.mode == "async":
+    if s.classifier and s.classifier.mode == SecondStageMode.ASYNC:
         lat = f" | classifier latency p50 {s.classifier.latency_ms_p50:.0f} ms p95 {s.classifier.latency_ms_p95:.0f} ms"
     print(f"    {label}: mean ms {parts}{lat}")
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from vtest import fetch_vtest
 
-from objectix_edge.pipeline.cascade import Cascade, CascadeConfig
-from objectix_edge.pipeline.loop import LoopConfig, Pipeline
-from objectix_edge.pipeline.sinks import JsonlSink, Sink, VideoSink
-from objectix_edge.pipeline.sources import Frame, VideoFileSource
-from objectix_edge.pipeline.track_labels import ReclassifyPolicy
-from objectix_edge.pipeline.tracking import TrackConfig
+from objectix_edge.cascade.frame_cascade import Cascade, CascadeConfig
+from objectix_edge.cascade.track_labels import ReclassifyPolicy
+from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.runtime.open import open_runner
+from objectix_edge.stream.frame_loop import LoopConfig, Pipeline
+from objectix_edge.stream.sinks import JsonlSink, Sink, VideoSink
+from objectix_edge.stream.sources import Frame, VideoFileSource
 
 
 def rss_mb() -> float:

@@ -6,12 +6,13 @@ engine sidecars, and read back by every later step, so no step asks for flags th
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
-from objectix_edge.enums import Task
+from objectix_edge.enums import ChannelOrder, ResizeKernel, ResizePolicy, RoiMode, Task
 from objectix_edge.errors import ArtifactError
 from objectix_edge.spec_check import check_spec_dict
 
@@ -24,38 +25,35 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class ChannelOrder(str, Enum):
-    """Channel order of the model input (OpenCV reads BGR; torchvision/PIL give RGB)."""
+class FrozenKwargs(Mapping[str, Any]):
+    """A read-only mapping of keyword arguments (a frozen ModelSpec's ``model_kwargs``).
 
-    RGB = "rgb"
-    BGR = "bgr"
+    It holds its own copy of the values, compares equal to a dict with the same items, and copies and
+    pickles like one; ``dict(kwargs)`` or ``{**kwargs}`` gives a plain dict to change."""
 
+    __slots__ = ("_items",)
 
-class ResizePolicy(str, Enum):
-    """How an image becomes the model input: letterbox to ``input_size`` (aspect kept, padded), stretch to
-    ``input_size``, or keep the image's own size (long side capped at ``max_side`` when it is set)."""
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        self._items: dict[str, Any] = copy.deepcopy(dict(items or {}))
 
-    LETTERBOX = "letterbox"
-    STRETCH = "stretch"
-    KEEP = "keep"
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
 
-class ResizeKernel(str, Enum):
-    """``area``: OpenCV area when shrinking, bilinear when enlarging, on uint8 (version 1's choice);
-    ``bilinear``: OpenCV bilinear on float pixels (= ``F.interpolate(mode="bilinear")``, no antialias);
-    ``pil-bilinear``: Pillow's antialiased bilinear (torchvision ``Resize`` on PIL images)."""
+    def __len__(self) -> int:
+        return len(self._items)
 
-    AREA = "area"
-    BILINEAR = "bilinear"
-    PIL_BILINEAR = "pil-bilinear"
+    def __repr__(self) -> str:
+        return f"FrozenKwargs({self._items!r})"
 
+    def __reduce__(self) -> tuple[type[FrozenKwargs], tuple[dict[str, Any]]]:
+        return (FrozenKwargs, (self._items,))
 
-class RoiMode(str, Enum):
-    """How an ROI enters an ROI classifier: the box cropped with context + its mask (``resnet50-roi``), or
-    the whole image + the ROI mask (ObjectiX)."""
-
-    CROP = "crop"
-    FULL_IMAGE = "full-image"
+    def to_dict(self) -> dict[str, Any]:
+        """A plain (deep) copy, for JSON and checkpoints."""
+        return copy.deepcopy(self._items)
 
 
 @dataclass(frozen=True)
@@ -88,13 +86,17 @@ class ModelSpec:
     max_det: int = 100
     roi_context: float = 0.25
     pad_value: int = 114
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Any] = field(default_factory=FrozenKwargs)
     channel_order: ChannelOrder = ChannelOrder.RGB
     pixel_scale: float = 1.0
     resize: ResizePolicy = ResizePolicy.LETTERBOX
     resize_kernel: ResizeKernel = ResizeKernel.AREA
     max_side: int = 0
     roi_mode: RoiMode = RoiMode.CROP
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model_kwargs, FrozenKwargs):  # frozen means frozen: no dict to change in place
+            object.__setattr__(self, "model_kwargs", FrozenKwargs(self.model_kwargs))
 
     @property
     def dynamic_hw(self) -> bool:
@@ -117,7 +119,10 @@ class ModelSpec:
         return replace(self, input_size=(int(size[0]), int(size[1])))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {
+            f.name: getattr(self, f.name).to_dict() if f.name == "model_kwargs" else _plain(getattr(self, f.name))
+            for f in fields(self)
+        }
         data["task"] = self.task.value
         for key in ("channel_order", "resize", "resize_kernel", "roi_mode"):
             data[key] = getattr(self, key).value
@@ -146,16 +151,16 @@ class ModelSpec:
                 output_names=tuple(str(n) for n in data["output_names"]),
                 mean=tuple(float(v) for v in data["mean"]),  # type: ignore[arg-type]
                 std=tuple(float(v) for v in data["std"]),  # type: ignore[arg-type]
-                max_det=int(data.get("max_det", 100)),
-                roi_context=float(data.get("roi_context", 0.25)),
-                pad_value=int(data.get("pad_value", 114)),
-                model_kwargs=dict(data.get("model_kwargs", {})),
-                channel_order=ChannelOrder(data.get("channel_order", "rgb")),
-                pixel_scale=float(data.get("pixel_scale", 1.0)),
-                resize=ResizePolicy(data.get("resize", "letterbox")),
-                resize_kernel=ResizeKernel(data.get("resize_kernel", "area")),
-                max_side=int(data.get("max_side", 0)),
-                roi_mode=RoiMode(data.get("roi_mode", "crop")),
+                max_det=int(data.get("max_det", _default("max_det"))),
+                roi_context=float(data.get("roi_context", _default("roi_context"))),
+                pad_value=int(data.get("pad_value", _default("pad_value"))),
+                model_kwargs=dict(data.get("model_kwargs", _default("model_kwargs"))),
+                channel_order=ChannelOrder(data.get("channel_order", _default("channel_order"))),
+                pixel_scale=float(data.get("pixel_scale", _default("pixel_scale"))),
+                resize=ResizePolicy(data.get("resize", _default("resize"))),
+                resize_kernel=ResizeKernel(data.get("resize_kernel", _default("resize_kernel"))),
+                max_side=int(data.get("max_side", _default("max_side"))),
+                roi_mode=RoiMode(data.get("roi_mode", _default("roi_mode"))),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(
@@ -169,3 +174,22 @@ class ModelSpec:
         except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ArtifactError(f"{source}: its model spec is not valid JSON; re-export it") from exc
         return cls.from_dict(data, source)
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict``'s conversion of one field value (nested dataclasses → dicts, containers copied)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def _default(name: str) -> Any:
+    """ModelSpec's own default for field ``name``: what a spec written without the field (version 1) means."""
+    for f in fields(ModelSpec):
+        if f.name == name:
+            return f.default if f.default_factory is MISSING else f.default_factory()
+    raise KeyError(name)

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
+from objectix_edge.enums import ChannelOrder, ResizeKernel, ResizePolicy, RoiMode, Task
 from objectix_edge.errors import ArtifactError
 
 MAX_SIDE = 8192  # the largest input side any step accepts (a 16k × 16k float input is 3 GiB per image)
 MAX_DET = 10_000
 CHANNELS = 3  # every model here takes 3-channel images: mean and std have one value per channel
-ENUM_FIELDS = {
-    "task": ("detect", "roi-classify", "classify"),
-    "channel_order": ("rgb", "bgr"),
-    "resize": ("letterbox", "stretch", "keep"),
-    "resize_kernel": ("area", "bilinear", "pil-bilinear"),
-    "roi_mode": ("crop", "full-image"),
-}
 
 
 class _Bad(ValueError):
@@ -32,8 +27,15 @@ class _Bad(ValueError):
         super().__init__(f"{field} {problem}")
 
 
-def _int(data: dict[str, Any], key: str, low: int, high: int, default: int | None = None) -> None:
-    value = data.get(key, default)
+def _enum_fields() -> dict[str, tuple[str, ...]]:
+    """The spec's enum fields → their allowed values, read from the enums themselves."""
+    enums: dict[str, type[Enum]] = {"task": Task, "channel_order": ChannelOrder, "resize": ResizePolicy}
+    enums.update({"resize_kernel": ResizeKernel, "roi_mode": RoiMode})
+    return {key: tuple(str(member.value) for member in enum) for key, enum in enums.items()}
+
+
+def _int(data: dict[str, Any], key: str, low: int, high: int) -> None:
+    value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _Bad(key, f"is {value!r}; it must be an integer from {low} to {high}")
 
@@ -79,7 +81,7 @@ def _fields(data: Any) -> None:
         raise _Bad("spec_version", f"is {version!r}; it must be a positive integer")
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise _Bad("name", f"is {data.get('name')!r}; it must be a model name")
-    for key, allowed in ENUM_FIELDS.items():
+    for key, allowed in _enum_fields().items():
         if (key == "task" or key in data) and data.get(key) not in allowed:
             raise _Bad(key, f"is {data.get(key)!r}; it must be one of {', '.join(allowed)}")
     size = data.get("input_size")
@@ -93,12 +95,15 @@ def _fields(data: Any) -> None:
     _names(data, "output_names")
     _channels(data, "mean", nonzero=False)
     _channels(data, "std", nonzero=True)
-    _int(data, "max_det", 1, MAX_DET, 100)
-    _number(data.get("roi_context", 0.25), "roi_context", 0.0, 10.0)
-    _int(data, "pad_value", 0, 255, 114)
-    _number(data.get("pixel_scale", 1.0), "pixel_scale", 1e-6, 1e6, nonzero=True)
-    _int(data, "max_side", 0, MAX_SIDE, 0)
-    if not isinstance(data.get("model_kwargs", {}), dict):
+    # A field a spec leaves out takes ModelSpec's default (spec.py), valid by construction: only given ones are checked.
+    for key, low, high in (("max_det", 1, MAX_DET), ("pad_value", 0, 255), ("max_side", 0, MAX_SIDE)):
+        if key in data:
+            _int(data, key, low, high)
+    if "roi_context" in data:
+        _number(data["roi_context"], "roi_context", 0.0, 10.0)
+    if "pixel_scale" in data:
+        _number(data["pixel_scale"], "pixel_scale", 1e-6, 1e6, nonzero=True)
+    if "model_kwargs" in data and not isinstance(data["model_kwargs"], dict):
         raise _Bad("model_kwargs", f"is {data.get('model_kwargs')!r}; it must be an object of keyword arguments")
 
 

@@ -37,9 +37,9 @@ from objectix_edge.eval.detection import evaluate_detector
 from objectix_edge.export.onnx import export_onnx
 from objectix_edge.models.checkpoint import load_checkpoint, save_checkpoint
 from objectix_edge.runtime.torch_runner import TorchRunner
-from objectix_edge.train.config import TrainConfig
 from objectix_edge.train.ddp import init_distributed
-from objectix_edge.train.loop import Trainer
+from objectix_edge.train.train_config import TrainConfig
+from objectix_edge.train.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "tests" / "assets" / "calib"

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from objectix_edge.data.synth import write_synthetic_coco  # noqa: E402
 from objectix_edge.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from objectix_edge.train.loop import train  # noqa: E402
+from objectix_edge.train.trainer import train  # noqa: E402
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR  # noqa: E402
 from tests.fixtures.data import SYNTH_TRAIN_IMAGES  # noqa: E402
 from tests.fixtures.trained import CLASSIFIER_RECIPE, DETECTOR_RECIPE, TRAINED_ASSETS, tiny_config  # noqa: E402

@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.onnx",
     "tests.fixtures.calib",
     "tests.fixtures.footage",
+    "tests.fixtures.runners",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.bench.suite import SuiteConfig, SuiteResult, reference_checkpoints
+from objectix_edge.bench.suite import SuiteResult, model_key, open_artifact, reference_checkpoints
+from objectix_edge.bench.suite_config import SuiteConfig
+from objectix_edge.data.coco import load_coco
 from objectix_edge.enums import Backend, Task
-from objectix_edge.eval.parity import ParityConfig, ParityReport, compare_runners, reference_runner
+from objectix_edge.eval.agreement import coco_subset
+from objectix_edge.eval.classification import predict_source_rois
+from objectix_edge.eval.detection import coco_map, predict_source
+from objectix_edge.eval.parity import ParityReport, compare_runners, parity_image_ids, reference_runner
+from objectix_edge.eval.parity_config import ParityConfig
 from objectix_edge.runtime.base import Runner
 
 
@@ -74,8 +80,6 @@ def _intervals(report: ParityReport) -> dict[str, float | None]:
 
 def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) -> dict[str, Any]:
     """No original to compare with: the artifact's own figure on the images parity would use."""
-    from objectix_edge.data.coco import load_coco
-    from objectix_edge.eval.parity import parity_image_ids
 
     spec = runner.spec
     source = load_coco(config.data, config.ann, categories=spec.category_names)
@@ -83,21 +87,16 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
     subset = dataclasses.replace(source, image_ids=ids)
     value: float | None
     if spec.task == Task.DETECT:
-        from objectix_edge.eval.agreement import coco_subset
-        from objectix_edge.eval.detection import coco_map, predict_source
-
         dets = predict_source(runner, subset, batch=config.batch)
         metric, value = "mAP", coco_map(coco_subset(source.coco, ids), dets, spec.category_ids).map * 100.0
     else:
-        from objectix_edge.eval.classification import predict_source_rois
-
         preds = predict_source_rois(runner, subset, batch=config.batch)
         metric, value = "top-1", float(np.mean(preds.y_true == preds.y_pred) * 100) if len(preds.y_true) else None
     return {
         "artifact": artifact,
         "backend": runner.backend.value,
         "precision": runner.precision.value,
-        "int8_kernels": getattr(getattr(runner, "int8_kernels", None), "value", None),
+        "int8_kernels": kernels.value if (kernels := runner.capabilities.int8_kernels) is not None else None,
         "metric": metric,
         "images": len(ids),
         "value": value,
@@ -120,7 +119,6 @@ def _ground_truth_only(runner: Runner, config: AccuracyConfig, artifact: str) ->
 
 def measure_accuracy(result: SuiteResult, config: AccuracyConfig, suite: SuiteConfig) -> list[dict[str, Any]]:
     """One record per artifact × backend of the run (the random-weight baseline has no accuracy)."""
-    from objectix_edge.bench.suite import model_key, open_artifact
 
     checkpoints = reference_checkpoints(suite)
     seen: set[tuple[str, str]] = set()

@@ -154,3 +154,48 @@ def environment_lines(env: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     rows += [(name, version) for name, version in env["libraries"].items()]
     return rows
+
+
+def _version_detail(module: str) -> str:
+    """A module's version; why not, when it cannot be imported (the OSError's own words)."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return "not installed"
+    except OSError as exc:  # a wheel whose native libraries are missing (e.g. tensorrt stubs)
+        return f"unusable ({exc})"
+    return str(getattr(mod, "__version__", "unknown"))
+
+
+def stack_info() -> dict[str, str]:
+    """``objx-edge info``: versions of Python and the libraries, ONNX Runtime providers and CUDA devices."""
+    info = {"python": platform.python_version(), "platform": platform.platform()}
+    for name, module in [
+        ("objectix-edge", "objectix_edge"),
+        ("torch", "torch"),
+        ("torchvision", "torchvision"),
+        ("onnx", "onnx"),
+        ("onnxruntime", "onnxruntime"),
+        ("opencv", "cv2"),
+        ("numpy", "numpy"),
+        ("tensorrt", "tensorrt"),
+    ]:
+        info[name] = _version_detail(module)
+    try:
+        import onnxruntime
+
+        info["onnxruntime providers"] = ", ".join(onnxruntime.get_available_providers())
+    except ImportError:
+        pass
+    import torch
+
+    if torch.cuda.is_available():
+        devices = [
+            f"{i}: {torch.cuda.get_device_name(i)} (sm_{''.join(map(str, torch.cuda.get_device_capability(i)))})"
+            for i in range(torch.cuda.device_count())
+        ]
+        info["cuda devices"] = "; ".join(devices)
+    else:
+        info["cuda devices"] = "none"
+    info["torch cuda build"] = str(torch.version.cuda or "cpu-only")
+    return info

@@ -21,6 +21,29 @@ PERCENTILES = (50, 90, 99)
 MIN_TIMED_ITERS = 3  # a time-bounded run still needs a few samples for its percentiles
 
 
+COMMAND_ITERS = 50  # objx-edge bench's timed iterations per batch when neither --iters nor --seconds is given
+
+
+def timed_by(iters: int | None, seconds: float | None) -> tuple[int | None, float | None]:
+    """bench's ``--iters`` / ``--seconds`` → BenchConfig's (iters, seconds): at most one may be given; neither
+    means COMMAND_ITERS iterations."""
+    if seconds is not None and iters is not None:
+        raise InputError("give either --iters or --seconds, not both")
+    return (None, seconds) if seconds is not None else (iters or COMMAND_ITERS, None)
+
+
+def parse_batches(text: str) -> tuple[int, ...]:
+    """ "1,4,16" → (1, 4, 16), sorted, repeats dropped (``--batch`` of bench and deploy); one line naming the
+    flag on anything else."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16") from None
+    if not values or any(v < 1 for v in values):
+        raise InputError(f"--batch {text!r}: give comma-separated positive integers, e.g. --batch 1,4,16")
+    return tuple(sorted(set(values)))
+
+
 @dataclass(frozen=True)
 class BenchConfig:
     """How to time: batch sizes, warm-up iterations, and either a fixed count or a time budget."""
@@ -132,31 +155,18 @@ def _summarize(batch: int, samples: list[float], clock: str, **extra: Any) -> Ti
 
 
 def time_cpu(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig) -> Timing:
-    """Wall-clock timing of ``runner.infer`` on host arrays."""
+    """Wall-clock timing of ``runner.infer`` on host arrays (the first call checks the feeds, the rest don't)."""
     batch = next(iter(feeds.values())).shape[0]
-    for _ in range(config.warmup):
-        runner.infer(feeds)
+    for i in range(config.warmup):
+        runner.infer(feeds, check=i == 0)
     more = _iterations(config)
     samples: list[float] = []
     start = time.perf_counter()
     while more(len(samples), time.perf_counter() - start):
         t0 = time.perf_counter_ns()
-        runner.infer(feeds)
+        runner.infer(feeds, check=not (samples or config.warmup))
         samples.append((time.perf_counter_ns() - t0) / 1e6)
     return _summarize(batch, samples, clock="perf_counter")
-
-
-def _takes_device_tensors(runner: Runner, dev_feeds: dict[str, Any]) -> bool:
-    """True when the backend accepts CUDA tensors and returns CUDA tensors (torch, TensorRT)."""
-    import torch
-
-    try:
-        out = runner.infer(dev_feeds)
-    except (TypeError, AttributeError, InputError):
-        # e.g. ONNX Runtime wants numpy: copies are then timed inside infer. A CUDA RuntimeError (out of
-        # memory, a failed graph capture) is a real failure and must surface, not change the timing mode.
-        return False
-    return all(isinstance(v, torch.Tensor) and v.is_cuda for v in out.values())
 
 
 def time_cuda(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig) -> Timing:
@@ -166,16 +176,17 @@ def time_cuda(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig)
     device = torch.device(runner.device)
     batch = next(iter(feeds.values())).shape[0]
     pinned = {k: torch.from_numpy(v).pin_memory() for k, v in feeds.items()}
-    dev_feeds = {k: v.to(device) for k, v in pinned.items()}
-    if not _takes_device_tensors(runner, dev_feeds):
+    caps = runner.capabilities
+    if not caps.device_tensors:  # e.g. ONNX Runtime wants numpy: copies are then timed inside infer
         return _time_cuda_host_io(runner, feeds, config, device)
+    dev_feeds = {k: v.to(device) for k, v in pinned.items()}
     # Record the events on the stream the runner executes on. A runner with its own stream (TensorRT) is
     # launched there without its host synchronization and output copy, so compute_ms is the engine alone;
     # others (torch) run on the current stream.
-    own_stream = getattr(runner, "cuda_stream", None)
-    stream = own_stream if own_stream is not None else torch.cuda.current_stream(device)
-    launch = runner.enqueue if own_stream is not None else runner.infer  # type: ignore[attr-defined]
+    stream = runner.cuda_stream if caps.stream else torch.cuda.current_stream(device)
+    launch = runner.enqueue if caps.stream else runner.infer
     # Pinned host buffers for the outputs, so the device→host copy is a real async DMA like the upload.
+    # This first call checks the feeds; the timed launches below skip the check.
     host_out = {k: torch.empty(v.shape, dtype=v.dtype).pin_memory() for k, v in runner.infer(dev_feeds).items()}
 
     def step(events: list[Any] | None) -> None:
@@ -185,7 +196,7 @@ def time_cuda(runner: Runner, feeds: dict[str, np.ndarray], config: BenchConfig)
             staged = {k: dev_feeds[k].copy_(v, non_blocking=True) for k, v in pinned.items()}
             if events:
                 events[1].record(stream)
-            out = launch(staged)
+            out = launch(staged, check=False)
             if events:
                 events[2].record(stream)
             for name, value in out.items():
@@ -220,8 +231,8 @@ def _time_cuda_host_io(runner: Runner, feeds: dict[str, np.ndarray], config: Ben
     """CUDA events around a host-array ``infer``: the backend's own copies are inside the latency."""
     import torch
 
-    for _ in range(config.warmup):
-        runner.infer(feeds)
+    for i in range(config.warmup):
+        runner.infer(feeds, check=i == 0)
     torch.cuda.synchronize(device)
     more = _iterations(config)
     samples: list[float] = []
@@ -229,7 +240,7 @@ def _time_cuda_host_io(runner: Runner, feeds: dict[str, np.ndarray], config: Ben
     while more(len(samples), time.perf_counter() - start):
         begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         begin.record()
-        runner.infer(feeds)
+        runner.infer(feeds, check=not (samples or config.warmup))
         end.record()
         end.synchronize()
         samples.append(begin.elapsed_time(end))

@@ -15,31 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from objectix_edge.bench.env import collect_environment
-from objectix_edge.bench.harness import BenchConfig, Timing, measure
+from objectix_edge.bench.harness import Timing, measure
+from objectix_edge.bench.suite_config import SuiteConfig
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
+from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.models.checkpoint import load_checkpoint, model_from_spec, read_checkpoint_payload
 from objectix_edge.runtime.base import Runner
 from objectix_edge.runtime.open import backend_for, open_runner
+from objectix_edge.runtime.torch_runner import TorchRunner
 from objectix_edge.spec import ModelSpec
 
 BASELINE_LABEL = "pytorch-fp32-eager"
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class SuiteConfig:
-    """What to benchmark and where. ``backends`` empty means each artifact's natural backend."""
-
-    artifacts: tuple[Path, ...]
-    bench: BenchConfig = field(default_factory=BenchConfig)
-    backends: tuple[Backend, ...] = ()
-    device: str = "cpu"
-    threads: int | None = None
-    reference: Path | None = None
-    baseline: bool = True
-    torch_precision: Precision = Precision.FP32  # for .pt artifacts (fp16 needs CUDA)
-    cuda_graph: bool = False  # for .pt artifacts on CUDA: replay a captured graph
 
 
 @dataclass(frozen=True)
@@ -71,7 +60,7 @@ class SuiteResult:
 
 def model_key(spec: ModelSpec) -> str:
     """Identity of an architecture (what the baseline must match): name, input size, kwargs, classes."""
-    kwargs = json.dumps(spec.model_kwargs, sort_keys=True, default=str)
+    kwargs = json.dumps(dict(spec.model_kwargs), sort_keys=True, default=str)
     return f"{spec.name}@{spec.input_size[0]}x{spec.input_size[1]}/{spec.num_classes}c/{kwargs}"
 
 
@@ -122,8 +111,6 @@ def open_artifact(path: Path, backend: Backend | None, config: SuiteConfig, judg
 
 def _baseline_runner(spec: ModelSpec, config: SuiteConfig, checkpoints: dict[str, Path]) -> tuple[Runner, str]:
     """PyTorch FP32 eager runner for ``spec``'s model, with real weights when a matching checkpoint exists."""
-    from objectix_edge.models.checkpoint import load_checkpoint, model_from_spec
-    from objectix_edge.runtime.torch_runner import TorchRunner
 
     device = torch_device(config.device)
     ckpt = checkpoints.get(model_key(spec))
@@ -135,7 +122,6 @@ def _baseline_runner(spec: ModelSpec, config: SuiteConfig, checkpoints: dict[str
 
 def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:
     """model_key → checkpoint, from --reference and from the .pt artifacts in the list."""
-    from objectix_edge.models.checkpoint import read_checkpoint_payload
 
     candidates = ([config.reference] if config.reference else []) + [
         p for p in config.artifacts if backend_for(p) == Backend.TORCH
@@ -151,8 +137,6 @@ def reference_checkpoints(config: SuiteConfig) -> dict[str, Path]:
 
 def _check_reference(reference: Path, found: dict[str, Path], artifacts: tuple[Path, ...]) -> None:
     """Refuse a ``--reference`` no artifact came from (another task or architecture): it would be ignored."""
-    from objectix_edge.export.metadata import read_onnx_spec
-    from objectix_edge.models.checkpoint import read_checkpoint_payload
 
     ref_key = next(key for key, path in found.items() if path == reference) if reference in found.values() else None
     keys = set()
@@ -179,7 +163,7 @@ def _label(runner: Runner, path: Path | None, config: SuiteConfig) -> str:
 
 
 def _int8_kernels(runner: Runner) -> str:
-    kernels = getattr(runner, "int8_kernels", None)
+    kernels = runner.capabilities.int8_kernels
     return kernels.value if kernels is not None else ""
 
 

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from objectix_edge.calib.reader import MIN_ROI_SIDE, batch_samples, frame_feeds
+from objectix_edge.calib.reader import batch_samples, frame_feeds
 from objectix_edge.data.footage import FootagePlan, read_frames
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.eval.budgets import AGREEMENT_CONF
-from objectix_edge.eval.inference import detect_frames, top_boxes
+from objectix_edge.eval.inference import detect_frames, frame_batches, run_batch, top_boxes
+from objectix_edge.modelio.postprocess import AGREEMENT_CONF, to_original
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE
 from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import ModelSpec
+from objectix_edge.stream.health import profile
 
 
 class FootageCalibReader:
@@ -79,11 +82,7 @@ class FootageCalibReader:
 
 def calibration_profile(model: Path, plan: FootagePlan, batch: int = 8) -> dict[str, object]:
     """What the FP32 detector finds on the calibration frames (detections per frame, their scores): the
-    baseline ``run`` compares a camera's detections with to notice drift (pipeline/health.py)."""
-    from objectix_edge.eval.inference import frame_batches, run_batch
-    from objectix_edge.pipeline.health import profile
-    from objectix_edge.pipeline.postprocess import to_original
-    from objectix_edge.runtime.open import open_runner
+    baseline ``run`` compares a camera's detections with to notice drift (stream/health.py)."""
 
     scores: list[np.ndarray] = []
     with open_runner(model) as runner:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from objectix_edge.calib.cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.calib.candidate_eval import CandidateEvaluator, make_evaluator
 from objectix_edge.calib.footage_reader import FootageCalibReader, calibration_profile
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, calibrate, int8_paths, quantize_from_cache
@@ -14,11 +13,14 @@ from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader
 from objectix_edge.calib.sensitivity import BudgetConfig, BudgetResult, fit_budget
 from objectix_edge.cpu_isa import CpuIsa, build_isa
 from objectix_edge.data.footage import DEFAULT_HOLDOUT, plan_footage
+from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
 from objectix_edge.enums import CalibMethod, Precision, Task
 from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.verdict import Verdict
+from objectix_edge.export.calib_cache import CalibCache, load_cache, save_cache, sha256_file
 from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import ModelSpec
 
 
@@ -28,10 +30,10 @@ class Int8Config:
 
     data: Path | None = None
     ann: Path | None = None
-    num_images: int = 512
-    method: CalibMethod = CalibMethod.ENTROPY
-    seed: int = 0
-    batch_size: int = 8
+    num_images: int = CALIB_IMAGES
+    method: CalibMethod = CALIB_METHOD
+    seed: int = CALIB_SEED
+    batch_size: int = CALIB_BATCH
     exclude: tuple[str, ...] = ()
     from_cache: Path | None = None
     out_dir: Path | None = None
@@ -81,7 +83,6 @@ def uses_footage(config: Int8Config) -> bool:
 
 def footage_reader(spec: ModelSpec, config: Int8Config) -> FootageCalibReader:
     """The plan's frames (the end held out), with an ROI classifier's boxes from ``config.detector``."""
-    from objectix_edge.runtime.open import open_runner
 
     plan = plan_footage(config.data, config.num_images, config.every, config.holdout)  # type: ignore[arg-type]
     detector = open_runner(config.detector) if config.detector is not None else None

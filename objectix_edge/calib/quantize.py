@@ -21,12 +21,20 @@ from typing import Any
 import numpy as np
 import onnx
 
-from objectix_edge.calib.cache import CalibCache, sha256_file
 from objectix_edge.calib.reader import CalibReader, OrtCalibrationReader
 from objectix_edge.cpu_isa import CpuIsa
-from objectix_edge.enums import CalibMethod, Int8Form
+from objectix_edge.enums import CalibMethod, Int8Form, Precision
 from objectix_edge.errors import InputError
+from objectix_edge.export.calib_cache import CalibCache, sha256_file
 from objectix_edge.export.graph import head_nodes, tail_nodes
+from objectix_edge.export.metadata import (
+    CALIB_CACHE_METADATA_KEY,
+    CPU_ISA_METADATA_KEY,
+    INT8_FORM_METADATA_KEY,
+    PRECISION_METADATA_KEY,
+    load_onnx,
+    set_metadata,
+)
 from objectix_edge.fileio import atomic_path
 from objectix_edge.quiet import module_prints_silenced, quiet_root_warnings_from
 
@@ -53,7 +61,6 @@ ORT_CALIBRATE = "onnxruntime.quantization.calibrate"  # its calibrators print st
 
 def load_model(path: Path) -> onnx.ModelProto:
     """Load an ONNX file or raise a one-line error naming it."""
-    from objectix_edge.export.metadata import load_onnx
 
     return load_onnx(path)
 
@@ -249,14 +256,6 @@ def quantize_from_cache(
 
 def _stamp(path: Path, source: onnx.ModelProto, form: Int8Form, isa: CpuIsa, cache_sha256: str | None) -> None:
     """Carry the FP32 file's metadata (ModelSpec) over; record the precision, the form and the CPU class."""
-    from objectix_edge.enums import Precision
-    from objectix_edge.export.metadata import (
-        CALIB_CACHE_METADATA_KEY,
-        CPU_ISA_METADATA_KEY,
-        INT8_FORM_METADATA_KEY,
-        PRECISION_METADATA_KEY,
-        set_metadata,
-    )
 
     model = onnx.load(str(path))
     entries = {PRECISION_METADATA_KEY: Precision.INT8.value, INT8_FORM_METADATA_KEY: form.value}

@@ -19,10 +19,9 @@ import numpy as np
 from objectix_edge.data.coco import IMAGE_SUFFIXES, read_image
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.pipeline.preprocess import crop_roi, preprocess_detector
+from objectix_edge.modelio.preprocess import preprocess_detector
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE, crop_roi
 from objectix_edge.spec import ModelSpec
-
-MIN_ROI_SIDE = 8.0  # px; smaller boxes are mostly annotation noise and carry no useful ranges
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from objectix_edge.calib.cache import CalibCache
 from objectix_edge.calib.candidate_eval import CandidateEvaluator
 from objectix_edge.calib.quantize import QuantizeConfig, layer_nodes, load_model, quantize_from_cache
 from objectix_edge.enums import Int8Form
 from objectix_edge.eval.budgets import Budget
 from objectix_edge.eval.verdict import Evidence, Judgement, Verdict, statistical_judgement
+from objectix_edge.export.calib_cache import CalibCache
 
 PATIENCE = 3  # layers kept in a row without improving the worst drop bound before the search stops
 RANKING_BATCHES = 16  # per-layer sensitivity only ranks layers: the first 16 batches (128 images) suffice

@@ -49,7 +49,8 @@ def main_options(
 
 
 def _register() -> None:
-    # Each command module registers itself on import; keep imports light (no torch at import time).
+    # commands.py registers each command on ``app`` (it imports this module), so it is imported once the
+    # app exists. Command modules import only light modules at start-up (docs/architecture.md).
     from objectix_edge.cli import commands  # noqa: F401
 
 

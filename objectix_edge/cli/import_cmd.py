@@ -7,6 +7,16 @@ from pathlib import Path
 import typer
 
 from objectix_edge.cli.console import console
+from objectix_edge.defaults import (
+    MOBILELIKE_BOX_FORMAT,
+    MOBILELIKE_BOXES,
+    MOBILELIKE_BOXES_SCALED,
+    MOBILELIKE_NUM_CLASSES,
+    OBJECTIX_MAX_SIDE,
+    TORCHVISION_ARCH,
+    TORCHVISION_IMGSZ,
+)
+from objectix_edge.outputs import check_outputs
 
 
 def import_(
@@ -16,41 +26,43 @@ def import_(
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated class names in head order (torchvision-classifier: required)."
     ),
-    arch: str = typer.Option("resnet50", "--arch", help="torchvision-classifier: the architecture."),
-    imgsz: int = typer.Option(256, "--imgsz", help="torchvision-classifier: the square input size it was run at."),
-    num_classes: int = typer.Option(1, "--num-classes", help="mobilelike-det: number of classes C."),
-    boxes: int = typer.Option(1, "--boxes", help="mobilelike-det: boxes per cell B."),
-    box_format: str = typer.Option("xywh", "--box-format", help="mobilelike-det: xywh (COCO) or xyxy."),
-    boxes_scaled: bool = typer.Option(
-        False, "--boxes-scaled", help="mobilelike-det: the version that multiplies boxes by loc_layers."
+    arch: str = typer.Option(TORCHVISION_ARCH, "--arch", help="torchvision-classifier: the architecture."),
+    imgsz: int = typer.Option(
+        TORCHVISION_IMGSZ, "--imgsz", help="torchvision-classifier: the square input size it was run at."
     ),
-    max_side: int = typer.Option(640, "--max-side", help="objectix: cap on the image's long side (0: none)."),
+    num_classes: int = typer.Option(
+        MOBILELIKE_NUM_CLASSES, "--num-classes", help="mobilelike-det: number of classes C."
+    ),
+    boxes: int = typer.Option(MOBILELIKE_BOXES, "--boxes", help="mobilelike-det: boxes per cell B."),
+    box_format: str = typer.Option(MOBILELIKE_BOX_FORMAT, "--box-format", help="mobilelike-det: xywh (COCO) or xyxy."),
+    boxes_scaled: bool = typer.Option(
+        MOBILELIKE_BOXES_SCALED,
+        "--boxes-scaled",
+        help="mobilelike-det: the version that multiplies boxes by loc_layers.",
+    ),
+    max_side: int = typer.Option(
+        OBJECTIX_MAX_SIDE, "--max-side", help="objectix: cap on the image's long side (0: none)."
+    ),
 ) -> None:
     """Import a foreign checkpoint: every weight placed, the exact preprocessing recorded in the ModelSpec.
 
     Example: objx-edge import objectix 88000.torch -o models/objectix.pt
     """
-    from objectix_edge.data.categories import categories_from_names
-    from objectix_edge.errors import InputError
     from objectix_edge.models.importers import import_to_checkpoint
-    from objectix_edge.outputs import check_outputs
+    from objectix_edge.models.importers.options import importer_options
 
     check_outputs({"-o": output}, {"CHECKPOINT": checkpoint})
-    cats = categories_from_names(categories) if categories else None
-    if fmt == "objectix":
-        options: dict = {"categories": cats, "max_side": max_side}
-    elif fmt == "torchvision-classifier":
-        if not cats:
-            raise InputError("torchvision-classifier needs --categories a,b,c (the head's classes, in order)")
-        options = {"categories": cats, "arch": arch, "imgsz": imgsz}
-    else:
-        options = {
-            "num_classes": num_classes,
-            "boxes": boxes,
-            "box_format": box_format,
-            "boxes_scaled": boxes_scaled,
-            "categories": cats or (),
-        }
+    options = importer_options(
+        fmt,
+        categories,
+        arch=arch,
+        imgsz=imgsz,
+        num_classes=num_classes,
+        boxes=boxes,
+        box_format=box_format,
+        boxes_scaled=boxes_scaled,
+        max_side=max_side,
+    )
     path, result = import_to_checkpoint(fmt, checkpoint, output, **options)
     console.print(f"[green]wrote[/green] {path}: {result.summary}")
     if result.extras:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource, EpochSeeded
+from objectix_edge.data.transforms import random_resized_crop
 from objectix_edge.errors import InputError
+from objectix_edge.modelio.preprocess import Letterbox, fit, normalize, preprocess_image, resize_image
+from objectix_edge.modelio.roi_feeds import box_mask, preprocess_masked
 from objectix_edge.spec import ModelSpec
 
 WINDOW_SIDES = (160, 1000)
@@ -50,8 +53,6 @@ class ClassifyDataset(EpochSeeded):
         self.samples = single_category_images(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.data.transforms import random_resized_crop
-        from objectix_edge.pipeline.preprocess import fit, normalize, preprocess_image, resize_image
 
         image_id, label = self.samples[index]
         image = self.source.read(image_id)
@@ -102,7 +103,6 @@ class ObjectixWindowDataset(EpochSeeded):
         ]
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.pipeline.preprocess import preprocess_masked
 
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)
@@ -112,9 +112,10 @@ class ObjectixWindowDataset(EpochSeeded):
             x, y, w, h = (float(v) for v in ann["bbox"])
             wx1, wy1, wx2, wy2 = window_around((x, y, x + w, y + h), image.shape[1], image.shape[0], rng)
             image, mask = image[wy1:wy2, wx1:wx2], mask[wy1:wy2, wx1:wx2]
-        if not mask.any():  # a box-only annotation: its box is the mask
+        if not mask.any():  # a box-only annotation: its box (rounded to pixels) is the mask, by the one box-mask rule
             x, y, w, h = (int(round(v)) for v in ann["bbox"])
-            mask[max(0, y) : y + max(1, h), max(0, x) : x + max(1, w)] = 1
+            mh, mw = mask.shape
+            box_mask((x, y, x + max(1, w), y + max(1, h)), Letterbox(1.0, 0.0, 0.0, mh, mw), mh, mw, out=mask[None])
         feeds = preprocess_masked(np.ascontiguousarray(image), [mask], self.spec)
         label = self.source.label_of[ann["category_id"]]
         return {"images": feeds["images"][0], "roi_mask": feeds["roi_mask"][0], "labels": np.int64(label)}

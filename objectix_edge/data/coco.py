@@ -11,21 +11,26 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 from pycocotools.coco import COCO
 
 from objectix_edge.data.drops import count_drops, describe_drops, drop_reason
+from objectix_edge.data.transforms import (
+    AugmentConfig,
+    jitter_box,
+    letterbox_sample,
+    roi_augment,
+    train_detector_transform,
+)
 from objectix_edge.errors import InputError
 from objectix_edge.fileio import read_json
+from objectix_edge.modelio.preprocess import normalize
+from objectix_edge.modelio.roi_feeds import crop_roi
 from objectix_edge.quiet import module_prints_silenced
-from objectix_edge.spec import Category
-
-if TYPE_CHECKING:
-    from objectix_edge.data.transforms import AugmentConfig
-    from objectix_edge.spec import ModelSpec
+from objectix_edge.spec import Category, ModelSpec
 
 log = logging.getLogger(__name__)
 REQUIRED_KEYS = ("images", "annotations", "categories")
@@ -223,15 +228,12 @@ class DetectionDataset(EpochSeeded):
     def __init__(
         self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0, augment: AugmentConfig | None = None
     ) -> None:
-        from objectix_edge.data.transforms import AugmentConfig
 
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.augment = augment or AugmentConfig()
         self.samples = list(source.image_ids)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-        from objectix_edge.data.transforms import letterbox_sample, train_detector_transform
-        from objectix_edge.pipeline.preprocess import normalize
 
         t = self.source.targets(self.samples[index])
         image = self.source.read(t.image_id)
@@ -251,7 +253,7 @@ class DetectionDataset(EpochSeeded):
 
 
 class RoiDataset(EpochSeeded):
-    """One sample per non-crowd box: the crop with context + ROI mask, made by pipeline.preprocess.crop_roi.
+    """One sample per non-crowd box: the crop with context + ROI mask, made by modelio.roi_feeds.crop_roi.
 
     Training and inference share the crop code; training adds box jitter and a horizontal flip.
     """
@@ -261,8 +263,6 @@ class RoiDataset(EpochSeeded):
         self.samples = roi_samples(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-        from objectix_edge.data.transforms import jitter_box, roi_augment
-        from objectix_edge.pipeline.preprocess import crop_roi
 
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.errors import InputError
-from objectix_edge.pipeline.sources import IMAGE_SUFFIXES, FrameSource, ImageFolderSource, VideoFileSource
+from objectix_edge.stream.sources import IMAGE_SUFFIXES, FrameSource, ImageFolderSource, VideoFileSource
 
 DEFAULT_HOLDOUT = 0.25  # share of the footage (its end) kept for judging; never calibrated on
 
@@ -66,11 +66,6 @@ class FootagePlan:
             every=None if data.get("every") is None else int(data["every"]),
             skipped=int(data.get("skipped", 0)),
         )
-
-
-def is_footage(path: Path) -> bool:
-    """A video file, or a folder holding images (frames in name order)."""
-    return Path(path).is_file() or Path(path).is_dir()
 
 
 def open_footage(path: Path) -> FrameSource:

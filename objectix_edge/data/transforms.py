@@ -2,7 +2,7 @@
 
 Every random transform takes an explicit ``numpy.random.Generator`` so a sample's augmentation is a
 pure function of (seed, epoch, index): that makes ``--resume`` and DDP reproducible.
-Inference uses pipeline.preprocess.letterbox; ``letterbox_boxes`` applies the very same mapping.
+Inference uses modelio.preprocess.letterbox; ``letterbox_boxes`` applies the very same mapping.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from objectix_edge.pipeline.preprocess import Letterbox, letterbox
+from objectix_edge.modelio.preprocess import Letterbox, letterbox
 
 MIN_BOX_SIDE = 2.0  # px in the output; smaller boxes cannot be localised at stride 4
 MIN_VISIBLE = 0.35  # fraction of a box that must survive a crop for it to stay a target

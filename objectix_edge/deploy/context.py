@@ -8,8 +8,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from objectix_edge.deploy.config import DeployConfig
+from objectix_edge.deploy.deploy_config import DeployConfig
 from objectix_edge.deploy.splits import Split
+from objectix_edge.enums import ArtifactKind
 
 
 class StepStatus(str, Enum):
@@ -25,7 +26,7 @@ class StepOutcome:
 
     status: StepStatus
     message: str
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[ArtifactKind, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class DeployContext:
     """Mutable state of one run; steps read earlier artifacts from ``artifacts`` by name."""
 
     config: DeployConfig
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[ArtifactKind, Path] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     parity: list[dict[str, Any]] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)  # artifacts whose parity the held-out set cannot decide
@@ -59,3 +60,13 @@ class DeployContext:
 
     def failed_step(self) -> StepRecord | None:
         return next((s for s in self.steps if s.status == StepStatus.FAILED), None)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the chain: ``run`` makes or checks artifacts; a failed ``stops_chain`` step ends the chain."""
+
+    name: str
+    title: str
+    run: Callable[[DeployContext], StepOutcome]
+    stops_chain: bool = True

@@ -13,11 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from objectix_edge.deploy.config import DeployConfig
+from objectix_edge.data.synth import synth_coco_dict, write_synthetic_coco
+from objectix_edge.defaults import default_of
 from objectix_edge.deploy.context import DeployContext
-from objectix_edge.deploy.runner import DeployHooks
+from objectix_edge.deploy.demo_config import DemoConfig
+from objectix_edge.deploy.deploy_config import DeployConfig
+from objectix_edge.deploy.runner import DeployHooks, run_deploy
+from objectix_edge.enums import ArtifactKind
 from objectix_edge.errors import InputError
+from objectix_edge.export.onnx import export_onnx
 from objectix_edge.fileio import atomic_path, user_cache_dir, write_json_atomic
+from objectix_edge.serve.run_config import RunConfig
+from objectix_edge.serve.session import run_pipeline
+from objectix_edge.stream.sources import VideoFileSource
+from objectix_edge.train.train_config import TrainConfig
+from objectix_edge.train.trainer import train
 
 # Small enough to train in about a minute on two cores, large enough to find the shapes (mAP ≈ 30+).
 DEMO_DETECTOR = {"width_mult": 0.25, "depth_mult": 0.34, "neck_channels": 32, "out_stride": 4, "max_det": 50}
@@ -31,36 +41,9 @@ def default_demo_dir() -> Path:
     return user_cache_dir("demo")
 
 
-@dataclass(frozen=True)
-class DemoConfig:
-    """Sizes of the demo: images, epochs, video length; defaults fit ≈ 3-5 minutes on two CPU cores."""
-
-    out: Path
-    train_images: int = 96
-    # Held-out images decide the INT8 verdicts (synthetic images are cheap): the INT8 limit is 1 % of the
-    # detector's mAP (about 0.6 points); at 320 held-out images its paired 95 % interval still crossed it (measured).
-    val_images: int = 512
-    calib_images: int = 32
-    det_epochs: int = 60
-    cls_epochs: int = 15
-    imgsz: int = 128
-    cls_imgsz: int = 64
-    video_frames: int = 40
-    max_drop: float = 1.0
-    # One intra-op thread: these tiny models gain little from more, and on a busy 2-core machine two
-    # OpenMP threads made training 5x slower (measured: 57 s vs 280 s for the detector).
-    threads: int | None = 1
-    seed: int = 0
-
-    def validate(self) -> None:
-        if self.out.exists() and not self.out.is_dir():
-            raise InputError(f"{self.out}: exists and is not a folder; choose another --out")
-        if self.train_images < 8 or self.val_images < 8:
-            raise InputError("the demo needs at least 8 training and 8 validation images")
-        if not 1 <= self.calib_images <= self.val_images // 2:
-            raise InputError(f"the demo calibrates on 1 to half of its {self.val_images} validation images")
-        if self.video_frames < 1:
-            raise InputError(f"--frames must be at least 1, got {self.video_frames}")
+def calib_images_for(val_images: int) -> int:
+    """Calibration images of a demo with ``val_images`` held-out images: DemoConfig's default, at most half."""
+    return min(default_of(DemoConfig, "calib_images"), val_images // 2)
 
 
 @dataclass
@@ -99,8 +82,6 @@ def _train(
     config: DemoConfig,
     progress: bool,
 ) -> Path:
-    from objectix_edge.train.config import TrainConfig
-    from objectix_edge.train.loop import train
 
     cfg = TrainConfig(
         model=model,
@@ -124,8 +105,6 @@ def write_video(path: Path, num_frames: int, seed: int) -> Path:
     """A video of synthetic shape frames (cv2.VideoWriter, mp4v), written atomically."""
     import cv2
 
-    from objectix_edge.data.synth import synth_coco_dict
-
     _, frames = synth_coco_dict(num_frames, seed, FRAME_SIZE)
     h, w = FRAME_SIZE
     with atomic_path(path, suffix=".tmp" + path.suffix) as tmp:
@@ -144,8 +123,6 @@ def run_video(
     video: Path, detector: Path, classifier: Path, out_dir: Path, threads: int | None
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """The headless cascade over ``video``: annotated video + JSONL; returns their paths and the run summary."""
-    from objectix_edge.pipeline.session import RunConfig, run_pipeline
-    from objectix_edge.pipeline.sources import VideoFileSource
 
     outputs = {"annotated video": out_dir / "annotated.mp4", "detections": out_dir / "detections.jsonl"}
     config = RunConfig(
@@ -165,9 +142,6 @@ def run_video(
 
 def run_demo(config: DemoConfig, hooks: DemoHooks = DemoHooks()) -> DemoResult:
     """Every stage in order; a failed deploy step still lets the run stage use what was built."""
-    from objectix_edge.data.synth import write_synthetic_coco
-    from objectix_edge.deploy.runner import run_deploy
-    from objectix_edge.export.onnx import export_onnx
 
     config.validate()
     if config.threads:
@@ -222,7 +196,9 @@ def run_demo(config: DemoConfig, hooks: DemoHooks = DemoHooks()) -> DemoResult:
     hooks.stage("exporting the ROI classifier")
     cls_onnx = export_onnx(cls_ckpt, out / "classifier" / "classifier.onnx")
     video = write_video(out / "video" / "shapes.mp4", config.video_frames, seed=config.seed + 2)
-    detector = next((ctx.artifacts[k] for k in ("onnx-int8cpu", "onnx-fp32") if k in ctx.artifacts), det_ckpt)
+    detector = next(
+        (ctx.artifacts[k] for k in (ArtifactKind.ONNX_INT8CPU, ArtifactKind.ONNX_FP32) if k in ctx.artifacts), det_ckpt
+    )
     hooks.stage(f"running {detector.name} + {cls_onnx.name} on {video.name} (headless)")
     outputs, summary = run_video(video, detector, cls_onnx, out / "run", config.threads)
     return DemoResult(out, det_ckpt, cls_ckpt, ctx, video, outputs, summary)

@@ -5,22 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from objectix_edge.deploy.context import DeployContext
+from objectix_edge.enums import ArtifactKind
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.trt_build import EngineConfig, build_engine, engine_path
 
 # ONNX artifact kind → engine artifact kind. FP16 and INT8 are what an edge GPU runs.
-ENGINE_SOURCES = {"onnx-fp16": "engine-fp16", "onnx-int8": "engine-int8"}
+ENGINE_SOURCES = {
+    ArtifactKind.ONNX_FP16: ArtifactKind.ENGINE_FP16,
+    ArtifactKind.ONNX_INT8: ArtifactKind.ENGINE_INT8,
+}
 TIMING_CACHE = "trt.timing-cache"
 
 
-def build_engines(ctx: DeployContext) -> dict[str, Path]:
+def build_engines(ctx: DeployContext) -> dict[ArtifactKind, Path]:
     """Build ``model.fp16.engine`` and ``model.int8.engine`` (+ sidecars) with a profile covering the bench batches."""
-    from objectix_edge.runtime.profile import BatchProfile
-    from objectix_edge.runtime.trt_build import EngineConfig, build_engine, engine_path
 
     largest = max(ctx.config.batches)
     config = EngineConfig(
         profile=BatchProfile(min=1, opt=largest, max=max(16, largest)), timing_cache=ctx.out / TIMING_CACHE
     )
-    built: dict[str, Path] = {}
+    built: dict[ArtifactKind, Path] = {}
     for source, kind in ENGINE_SOURCES.items():
         if source not in ctx.artifacts:
             continue
@@ -29,5 +33,5 @@ def build_engines(ctx: DeployContext) -> dict[str, Path]:
         for warning in result.warnings:
             ctx.note(f"warning: {warning}")
         built[kind] = result.engine
-        built[f"{kind}-sidecar"] = result.sidecar
+        built[kind.sidecar] = result.sidecar
     return built

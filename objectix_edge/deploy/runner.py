@@ -11,8 +11,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from objectix_edge.deploy.config import DeployConfig
-from objectix_edge.deploy.context import DeployContext, StepOutcome, StepRecord, StepStatus
+from objectix_edge.bench.env import collect_environment
+from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepRecord, StepStatus
+from objectix_edge.deploy.deploy_config import DeployConfig
+from objectix_edge.deploy.deploy_report import write_reports
+from objectix_edge.deploy.steps import DEPLOY_STEPS
 from objectix_edge.errors import ObjxError
 from objectix_edge.fileio import make_output_dir
 
@@ -26,14 +29,6 @@ class DeployHooks:
     note: Callable[[str], None] = lambda _msg: None
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    title: str
-    run: Callable[[DeployContext], StepOutcome]
-    stops_chain: bool = True
-
-
 def _record(ctx: DeployContext, step: Step, outcome: StepOutcome, seconds: float) -> None:
     ctx.artifacts.update(outcome.artifacts)
     names = tuple(str(p) for p in outcome.artifacts.values())
@@ -42,7 +37,6 @@ def _record(ctx: DeployContext, step: Step, outcome: StepOutcome, seconds: float
 
 def run_steps(ctx: DeployContext, steps: tuple[Step, ...], hooks: DeployHooks = DeployHooks()) -> DeployContext:
     """Run ``steps`` on ``ctx``; after a chain-stopping failure the rest are recorded as not run."""
-    from objectix_edge.deploy.report import write_reports
 
     stopped_by: str | None = None
     ctx.note = hooks.note
@@ -77,8 +71,6 @@ def run_steps(ctx: DeployContext, steps: tuple[Step, ...], hooks: DeployHooks = 
 
 def run_deploy(config: DeployConfig, hooks: DeployHooks = DeployHooks()) -> DeployContext:
     """The whole deployment of one checkpoint; returns the context (its steps say what happened)."""
-    from objectix_edge.bench.env import collect_environment
-    from objectix_edge.deploy.steps import DEPLOY_STEPS
 
     config.validate()
     make_output_dir(config.out)

@@ -8,19 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from objectix_edge.deploy.context import DeployContext, StepOutcome, StepStatus
-from objectix_edge.deploy.runner import Step
-from objectix_edge.errors import ObjxError
-
-if TYPE_CHECKING:
-    from objectix_edge.eval.parity_report import ParityReport
+from objectix_edge.bench import bench_report, plots
+from objectix_edge.bench.accuracy import parity_record
+from objectix_edge.bench.harness import BenchConfig
+from objectix_edge.bench.suite import run_suite
+from objectix_edge.bench.suite_config import SuiteConfig
+from objectix_edge.calib.int8 import Int8Config, Int8Hooks
+from objectix_edge.deploy.context import DeployContext, Step, StepOutcome, StepStatus
+from objectix_edge.deploy.engines import build_engines
+from objectix_edge.deploy.precision import reduced_onnx
+from objectix_edge.deploy.splits import split_coco
+from objectix_edge.enums import ArtifactKind, Int8Form, Precision
+from objectix_edge.errors import MissingDependencyError, ObjxError
+from objectix_edge.eval.footage_parity import run_footage_parity
+from objectix_edge.eval.parity import run_parity
+from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
+from objectix_edge.eval.parity_report import ParityReport
+from objectix_edge.eval.verdict import Verdict
+from objectix_edge.export.onnx import ExportConfig, export_onnx
+from objectix_edge.runtime.open import backend_for
+from objectix_edge.runtime.trt_build import check_build_environment
 
 ONNX_NAME = "model.onnx"
 # Artifact kinds in the order parity and bench visit them.
-ONNX_KINDS = ("onnx-fp32", "onnx-fp16", "onnx-int8", "onnx-int8cpu")
-ENGINE_KINDS = ("engine-fp16", "engine-int8")
+ONNX_KINDS = (ArtifactKind.ONNX_FP32, ArtifactKind.ONNX_FP16, ArtifactKind.ONNX_INT8, ArtifactKind.ONNX_INT8CPU)
+ENGINE_KINDS = (ArtifactKind.ENGINE_FP16, ArtifactKind.ENGINE_INT8)
 
 
 def _mib(path: Path) -> str:
@@ -28,7 +41,6 @@ def _mib(path: Path) -> str:
 
 
 def step_split(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.deploy.splits import split_coco
 
     cfg = ctx.config
     if cfg.video is not None:  # footage: the INT8 step samples the frames and holds out the end (FootagePlan)
@@ -43,27 +55,25 @@ def step_split(ctx: DeployContext) -> StepOutcome:
     return StepOutcome(
         StepStatus.OK,
         f"{s.calib_images} calibration images, {s.holdout_images} held out for the budgets",
-        {"split-calib": s.calib_ann, "split-holdout": s.holdout_ann},
+        {ArtifactKind.SPLIT_CALIB: s.calib_ann, ArtifactKind.SPLIT_HOLDOUT: s.holdout_ann},
     )
 
 
 def step_export(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.export.onnx import ExportConfig, export_onnx
 
     path = export_onnx(ctx.config.checkpoint, ctx.out / ONNX_NAME, ExportConfig())
-    return StepOutcome(StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {"onnx-fp32": path})
+    return StepOutcome(
+        StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {ArtifactKind.ONNX_FP32: path}
+    )
 
 
 def step_fp16(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.export.fp16 import convert_fp16, fp16_path
 
-    onnx = ctx.artifacts["onnx-fp32"]
-    path = convert_fp16(onnx, fp16_path(onnx, ctx.out))
-    return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {"onnx-fp16": path})
+    path = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.FP16, out_dir=ctx.out).onnx
+    return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {ArtifactKind.ONNX_FP16: path})
 
 
 def step_int8(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.calib.int8 import Int8Config, Int8Hooks, run_int8
 
     cfg, split = ctx.config, ctx.split
     budgeted = cfg.max_drop is not None
@@ -84,7 +94,8 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
             val_ann=split.holdout_ann if budgeted else None,
             cpu_isa=cfg.cpu_isa,
         )
-    result = run_int8(ctx.artifacts["onnx-fp32"], config, Int8Hooks(step=ctx.note))
+    result = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.INT8, config, Int8Hooks(step=ctx.note)).int8
+    assert result is not None  # the export step wrote an FP32 ONNX: INT8 is calibrated from it
     ctx.calibration = {
         "method": result.cache.method.value,
         "images": len(result.cache.image_ids),
@@ -113,15 +124,13 @@ def step_int8(ctx: DeployContext) -> StepOutcome:
             }
         )
         message += f"; {b.verdict.value} with {len(b.kept)} layer(s) kept FP32 (drop {b.drop:.2f} points)"
-    files = {"calib-cache": result.cache_path}
-    files.update({f"onnx-{form}": path for form, path in result.files.items()})
+    files = {ArtifactKind.CALIB_CACHE: result.cache_path}
+    files.update({ArtifactKind.onnx(Int8Form(form)): path for form, path in result.files.items()})
     return StepOutcome(StepStatus.OK, message, files)
 
 
 def tensorrt_missing() -> str | None:
     """Why TensorRT engines cannot be built here (TensorRT or a GPU missing), or None when they can."""
-    from objectix_edge.errors import MissingDependencyError
-    from objectix_edge.runtime.trt_build import check_build_environment
 
     try:
         check_build_environment()
@@ -134,14 +143,13 @@ def step_tensorrt(ctx: DeployContext) -> StepOutcome:
     missing = tensorrt_missing()
     if missing is not None:
         return StepOutcome(StepStatus.SKIPPED, f"skipped TensorRT engines: {missing}")
-    from objectix_edge.deploy.engines import build_engines
 
     engines = build_engines(ctx)
-    names = [p.name for kind, p in engines.items() if not kind.endswith("sidecar")]
+    names = [p.name for kind, p in engines.items() if kind in ENGINE_KINDS]
     return StepOutcome(StepStatus.OK, f"built {', '.join(names)}", engines)
 
 
-def _artifacts_to_check(ctx: DeployContext) -> list[tuple[str, Path]]:
+def _artifacts_to_check(ctx: DeployContext) -> list[tuple[ArtifactKind, Path]]:
     return [(k, ctx.artifacts[k]) for k in ONNX_KINDS + ENGINE_KINDS if k in ctx.artifacts]
 
 
@@ -149,13 +157,10 @@ def _parity_judge(ctx: DeployContext) -> Callable[[Path], ParityReport]:
     """Parity of one artifact against the checkpoint: on the held-out images, or on the footage's held-out end."""
     cfg, split = ctx.config, ctx.split
     if cfg.video is not None:
-        from objectix_edge.eval.footage_parity import FootageParityConfig, run_footage_parity
-
         footage = FootageParityConfig(
             cfg.video, max_frames=cfg.parity_images, device=cfg.device, threads=cfg.threads, detector=cfg.detector
         )
         return lambda path: run_footage_parity(path, cfg.checkpoint, footage)
-    from objectix_edge.eval.parity import ParityConfig, run_parity
 
     assert split is not None and cfg.data is not None  # the split step ran: it stops the chain when it fails
     images = ParityConfig(
@@ -171,9 +176,6 @@ def _parity_judge(ctx: DeployContext) -> Callable[[Path], ParityReport]:
 def step_parity(ctx: DeployContext) -> StepOutcome:
     """Every artifact against the checkpoint on the held-out images: a FAIL fails the step; an INCONCLUSIVE
     artifact is named (in the step, the report and the command's last line) but does not."""
-    from objectix_edge.bench.accuracy import parity_record
-    from objectix_edge.eval.verdict import Verdict
-    from objectix_edge.runtime.open import backend_for
 
     judge = _parity_judge(ctx)
     failed = []
@@ -203,10 +205,10 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
     paths, notes = [ctx.config.checkpoint], []
     on_gpu = ctx.config.device.startswith("cuda")
     for kind, path in _artifacts_to_check(ctx):
-        if kind == "onnx-int8" and not on_gpu:
+        if kind == ArtifactKind.ONNX_INT8 and not on_gpu:
             notes.append(
                 f"{path.name} (the TensorRT INT8 form) is not timed on the CPU: "
-                f"{ctx.artifacts['onnx-int8cpu'].name} is the CPU form"
+                f"{ctx.artifacts[ArtifactKind.ONNX_INT8CPU].name} is the CPU form"
             )
             continue
         if kind in ENGINE_KINDS and not on_gpu:
@@ -217,9 +219,6 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
 
 
 def step_bench(ctx: DeployContext) -> StepOutcome:
-    from objectix_edge.bench import plots, report
-    from objectix_edge.bench.harness import BenchConfig
-    from objectix_edge.bench.suite import SuiteConfig, run_suite
 
     cfg = ctx.config
     paths, notes = _bench_artifacts(ctx)
@@ -236,12 +235,12 @@ def step_bench(ctx: DeployContext) -> StepOutcome:
     names = {p.name: str(p) for p in paths}
     result.accuracy = [{**r, "artifact": names.get(r["artifact"], r["artifact"])} for r in ctx.parity]
     files = {
-        "bench-json": report.write_json(result, ctx.out / "bench.json"),
-        "bench-csv": report.write_csv(result, ctx.out / "bench.csv"),
-        "bench-plot": plots.write_plot(result, ctx.out / "bench.png"),
+        ArtifactKind.BENCH_JSON: bench_report.write_json(result, ctx.out / "bench.json"),
+        ArtifactKind.BENCH_CSV: bench_report.write_csv(result, ctx.out / "bench.csv"),
+        ArtifactKind.BENCH_PLOT: plots.write_plot(result, ctx.out / "bench.png"),
     }
-    ctx.bench = report.result_record(result)
-    ctx.plots["latency and accuracy"] = files["bench-plot"]
+    ctx.bench = bench_report.result_record(result)
+    ctx.plots["latency and accuracy"] = files[ArtifactKind.BENCH_PLOT]
     best = max(
         (r for r in result.rows if not r.is_baseline and r.speedup), key=lambda r: r.speedup or 0.0, default=None
     )

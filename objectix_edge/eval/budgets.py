@@ -24,8 +24,6 @@ from dataclasses import dataclass, replace
 from objectix_edge.enums import Precision, Task
 from objectix_edge.errors import InputError
 
-# A detection of the original counts as "confident" (ground truth for agreement) at or above this score.
-AGREEMENT_CONF = 0.3
 # Fewer confident detections than this: agreement cannot be judged (the original finds almost nothing).
 MIN_CONFIDENT_DETECTIONS = 50
 # Task-metric floors (points): below them a relative drop limit is a fraction of noise.

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from objectix_edge.data.classify import single_category_images
 from objectix_edge.data.coco import CocoSource, load_coco
 from objectix_edge.errors import InputError
 from objectix_edge.eval.inference import classify, roi_batches, run_batch
 from objectix_edge.fileio import atomic_path
-from objectix_edge.pipeline.preprocess import preprocess_image
+from objectix_edge.modelio.preprocess import preprocess_image
 from objectix_edge.runtime.base import Runner
 
 
@@ -185,7 +186,6 @@ def predict_source_rois(
 
 def predict_source_images(runner: Runner, source: CocoSource, batch: int = 32) -> RoiPredictions:
     """A whole-image classifier on the images whose annotations are all of one of its categories."""
-    from objectix_edge.data.classify import single_category_images
 
     spec = runner.spec
     model_label = {c.id: i for i, c in enumerate(spec.categories)}

@@ -17,9 +17,9 @@ import numpy as np
 from pycocotools.coco import COCO
 
 from objectix_edge.eval.agreement import coco_from_detections
-from objectix_edge.eval.budgets import AGREEMENT_CONF, MIN_CONFIDENT_DETECTIONS, MIN_REFERENCE_MAP, MIN_REFERENCE_TOP1
+from objectix_edge.eval.budgets import MIN_CONFIDENT_DETECTIONS, MIN_REFERENCE_MAP, MIN_REFERENCE_TOP1
 from objectix_edge.eval.coco_bootstrap import per_image_eval
-from objectix_edge.eval.stats import (
+from objectix_edge.eval.uncertainty import (
     REPLICATES,
     SEED,
     Interval,
@@ -29,6 +29,7 @@ from objectix_edge.eval.stats import (
     share_interval,
 )
 from objectix_edge.eval.verdict import Evidence, weak_reference
+from objectix_edge.modelio.postprocess import AGREEMENT_CONF
 
 MIN_FLIPS_FOR_BOOTSTRAP = 5  # changed ROIs below which the drop's upper bound is Clopper–Pearson's alone
 

@@ -18,13 +18,19 @@ from typing import Any
 
 import numpy as np
 
-from objectix_edge.calib.reader import MIN_ROI_SIDE
-from objectix_edge.data.footage import FootagePlan, count_frames, even_indices, footage_sha256, read_frames
+from objectix_edge.data.footage import (
+    FootagePlan,
+    count_frames,
+    even_indices,
+    footage_sha256,
+    open_footage,
+    read_frames,
+)
 from objectix_edge.enums import Task
 from objectix_edge.errors import InputError
-from objectix_edge.eval.budgets import AGREEMENT_CONF, Budget, budget_for
+from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.evidence import BootstrapConfig, detector_agreement
-from objectix_edge.eval.inference import DEFAULT_CONF, RoiBatch, detect_frames, frame_batches, top_boxes
+from objectix_edge.eval.inference import RoiBatch, detect_frames, frame_batches, top_boxes
 from objectix_edge.eval.parity import (
     check_same_model,
     classifier_figures,
@@ -33,8 +39,9 @@ from objectix_edge.eval.parity import (
     judged_report,
     open_pair,
 )
+from objectix_edge.eval.parity_config import FootageParityConfig
 from objectix_edge.eval.parity_report import ParityReport
-from objectix_edge.eval.stats import (
+from objectix_edge.eval.uncertainty import (
     Interval,
     block_bootstrap_weights,
     block_length,
@@ -42,28 +49,10 @@ from objectix_edge.eval.stats import (
     with_exact_bounds,
 )
 from objectix_edge.eval.verdict import Evidence
-from objectix_edge.pipeline.preprocess import preprocess_rois
+from objectix_edge.export.calib_cache import cache_beside, load_cache
+from objectix_edge.modelio.roi_feeds import MIN_ROI_SIDE, preprocess_rois
 from objectix_edge.runtime.base import Runner
-
-
-@dataclass(frozen=True)
-class FootageParityConfig:
-    """Which frames of which footage, and how an ROI classifier gets its boxes (``detector``)."""
-
-    footage: Path
-    frames: tuple[int, int] | None = None  # [start, stop); None: the held-out stretch, or all of it
-    every: int = 1
-    max_frames: int | None = 300
-    batch: int = 4
-    device: str = "cpu"
-    threads: int | None = None
-    iou_threshold: float = 0.5
-    conf: float = DEFAULT_CONF
-    detector: Path | None = None  # classifiers: ROIs are this detector's boxes on the frames
-    roi_conf: float = AGREEMENT_CONF
-    rois_per_frame: int = 8
-    budget: Budget | None = None
-    bootstrap: BootstrapConfig = BootstrapConfig()
+from objectix_edge.runtime.open import open_runner
 
 
 @dataclass(frozen=True)
@@ -88,7 +77,6 @@ def frame_range(text: str | None) -> tuple[int, int] | None:
 
 def held_out_range(artifact: Path | None, footage: Path) -> FootagePlan | None:
     """The FootagePlan of the calibration cache beside ``artifact`` when it was made from this footage."""
-    from objectix_edge.calib.cache import cache_beside, load_cache
 
     cache = cache_beside(artifact) if artifact is not None else None
     plan = load_cache(cache).footage if cache is not None else None
@@ -126,7 +114,6 @@ def choose_frames(artifact: Path | None, config: FootageParityConfig) -> FrameCh
 
 
 def _fps(path: Path) -> float:
-    from objectix_edge.data.footage import open_footage
 
     with open_footage(path) as source:
         return source.fps
@@ -241,7 +228,6 @@ def classifier_agreement(owners: np.ndarray, ref_top: np.ndarray, art_top: np.nd
 
 
 def _classifier(artifact: Runner, reference: Runner, choice: FrameChoice, config: FootageParityConfig) -> tuple:
-    from objectix_edge.runtime.open import open_runner
 
     if config.detector is None:
         raise InputError(

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.data.coco import CocoSource
-from objectix_edge.pipeline.postprocess import to_original
-from objectix_edge.pipeline.preprocess import Letterbox, preprocess_detector_batch, preprocess_masked, preprocess_rois
+from objectix_edge.modelio.postprocess import to_original
+from objectix_edge.modelio.preprocess import Letterbox, preprocess_detector_batch
+from objectix_edge.modelio.roi_feeds import preprocess_masked, preprocess_rois
 from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ModelSpec, RoiMode
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,8 @@ from objectix_edge.enums import Task
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.eval.agreement import coco_subset
 from objectix_edge.eval.budgets import Budget, BudgetCheck, budget_for
-from objectix_edge.eval.evidence import BootstrapConfig, RoiOutcome, classifier_evidence, detector_evidence
+from objectix_edge.eval.evidence import RoiOutcome, classifier_evidence, detector_evidence
 from objectix_edge.eval.inference import (
-    DEFAULT_CONF,
     DetectorBatch,
     RoiBatch,
     coco_rows,
@@ -34,31 +32,16 @@ from objectix_edge.eval.inference import (
     run_batch,
 )
 from objectix_edge.eval.matching import MatchResult, match_detections
+from objectix_edge.eval.parity_config import ParityConfig
 from objectix_edge.eval.parity_report import ClassifierParity, DetectionParity, ParityReport
 from objectix_edge.eval.verdict import Evidence, exactness_judgement, statistical_judgement
-from objectix_edge.pipeline.postprocess import softmax
+from objectix_edge.modelio.postprocess import softmax
 from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.open import open_runner
+from objectix_edge.runtime.torch_runner import TorchRunner
 
 DEFAULT_STRIDE = 4
 LOGIT_TIE = 1e-6  # two logits this close (relative to max(1, |logit|)) are a tie for FP32 exactness
-
-
-@dataclass(frozen=True)
-class ParityConfig:
-    """What to compare on: images (folder + COCO JSON), how many, batch size, device, budget override."""
-
-    images_dir: Path
-    ann_file: Path
-    max_images: int | None = 50
-    batch: int = 4
-    device: str = "cpu"
-    threads: int | None = None
-    iou_threshold: float = 0.5
-    # Detections at or below this score are not matched: the tail of a trained heatmap is background
-    # cells whose scores tie to the ulp, so which of them fill the last rows is arbitrary.
-    conf: float = DEFAULT_CONF
-    budget: Budget | None = None
-    bootstrap: BootstrapConfig = BootstrapConfig()
 
 
 def parity_image_ids(source: CocoSource, max_images: int | None) -> list[int]:
@@ -266,7 +249,7 @@ def judged_report(
         evidence=evidence,
         detection=det,
         classification=cls,
-        int8_kernels=getattr(getattr(artifact, "int8_kernels", None), "value", None),
+        int8_kernels=kernels.value if (kernels := artifact.capabilities.int8_kernels) is not None else None,
         **extra,
     )
 
@@ -274,7 +257,6 @@ def judged_report(
 def reference_runner(reference: Path | str, artifact: Runner, device: str = "cpu") -> Runner:
     """The PyTorch original of ``artifact`` (on CUDA when the artifact is judged there, else the CPU), run at
     the artifact's input size: the artifact may have been exported at another --imgsz."""
-    from objectix_edge.runtime.torch_runner import TorchRunner
 
     ref_device = device if device.startswith("cuda") else "cpu"
     ref = TorchRunner.from_checkpoint(reference, device=ref_device)
@@ -289,7 +271,6 @@ def open_pair(
 ) -> Iterator[tuple[Runner, Runner]]:
     """The artifact (its spec and precision from the file, judged as its target computes it) and its
     PyTorch original, run at the artifact's input size."""
-    from objectix_edge.runtime.open import open_runner
 
     with (
         open_runner(artifact, device=device, threads=threads, judge=True) as art,

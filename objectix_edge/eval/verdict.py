@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from objectix_edge.eval.budgets import Budget, BudgetCheck
-from objectix_edge.eval.stats import Interval, clopper_pearson_trials_needed, scaled_sample_size
+from objectix_edge.eval.uncertainty import Interval, clopper_pearson_trials_needed, scaled_sample_size
 
 NOT_JUDGED = "metric drop: not judged (no labels)"
 

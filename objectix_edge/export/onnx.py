@@ -17,6 +17,7 @@ import onnx
 import torch
 from torch import nn
 
+from objectix_edge.defaults import ONNX_DYNAMIC_BATCH, ONNX_OPSET, ONNX_SIMPLIFY
 from objectix_edge.enums import Precision, Task
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.metadata import stamp_model
@@ -28,7 +29,7 @@ from objectix_edge.spec import ModelSpec
 # 18 is the lowest opset torch's dynamo exporter implements (lower ones go through a lossy converter);
 # 23 is the newest ONNX Runtime 1.32 runs. TensorRT 10's parser reads all of them for our op set.
 MIN_OPSET, MAX_OPSET = 18, 23
-DEFAULT_OPSET = 18
+DEFAULT_OPSET = ONNX_OPSET
 MAX_BATCH = 64
 MIN_SIDE, MAX_SIDE = 32, 4096  # image sides a dynamic-size (resize=keep) model is exported for
 
@@ -41,8 +42,8 @@ class ExportConfig:
 
     imgsz: int | None = None
     opset: int = DEFAULT_OPSET
-    dynamic_batch: bool = True
-    simplify: bool = True
+    dynamic_batch: bool = ONNX_DYNAMIC_BATCH
+    simplify: bool = ONNX_SIMPLIFY
     max_batch: int = MAX_BATCH
 
     def validate(self) -> None:

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from objectix_edge.categories import COCO_CATEGORIES
 from objectix_edge.enums import Task
 from objectix_edge.models.layers import ConvBNAct, DepthwiseSeparable, InvertedResidual, conv_bias, make_divisible
 from objectix_edge.models.registry import register_model
@@ -161,7 +162,6 @@ class MobileNetDetector(nn.Module):
 
 
 def coco_categories() -> tuple[Category, ...]:
-    from objectix_edge.data.categories import COCO_CATEGORIES
 
     return COCO_CATEGORIES
 

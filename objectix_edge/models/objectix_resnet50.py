@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.resnet import Bottleneck, ResNet
 
+from objectix_edge.categories import COCO_CATEGORIES
 from objectix_edge.enums import Task
 from objectix_edge.models.registry import register_model
 from objectix_edge.models.resnet_parts import RESNET50_LAYERS, FreezableLayers
@@ -100,7 +101,6 @@ def objectix_resnet50(
 
     ``imgsz`` is only the nominal size used to trace the export and to bench; the model takes any size.
     """
-    from objectix_edge.data.categories import COCO_CATEGORIES
 
     cats = tuple(categories) if categories is not None else COCO_CATEGORIES
     spec = objectix_spec(cats, AttentionVariant(variant).value, layers, max_side, imgsz)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from torch import nn
@@ -29,22 +29,19 @@ def register_model(name: str) -> Callable[[F], F]:
 
 
 def list_models() -> list[str]:
-    _ensure_builtin_models()
     return sorted(_REGISTRY)
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
     """Build model ``name``; the module carries its ModelSpec as ``model.spec``."""
-    _ensure_builtin_models()
     if name not in _REGISTRY:
         raise InputError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](**kwargs)
 
 
-def check_model_kwargs(name: str, kwargs: dict[str, Any], source: str) -> None:
+def check_model_kwargs(name: str, kwargs: Mapping[str, Any], source: str) -> None:
     """Raise ArtifactError when a spec's ``model_kwargs`` (read from ``source``) has keys model ``name``
     does not take: the model would fail to build with a TypeError deep inside."""
-    _ensure_builtin_models()
     if name not in _REGISTRY:
         return  # the caller names an unknown model in its own words
     params = inspect.signature(_REGISTRY[name]).parameters
@@ -56,14 +53,3 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any], source: str) -> None:
             f"{source}: its model spec is malformed: model_kwargs has {', '.join(map(repr, unknown))}, which {name} does not "
             "take; re-create it with objx-edge train/export"
         )
-
-
-def _ensure_builtin_models() -> None:
-    # Importing the modules runs their @register_model decorators.
-    from objectix_edge.models import (  # noqa: F401
-        mobilelike_det,
-        mobilenet_det,
-        objectix_resnet50,
-        resnet50_cls,
-        resnet50_roi,
-    )

@@ -21,6 +21,7 @@ import onnx
 
 from objectix_edge.cpu_isa import CpuIsa
 from objectix_edge.enums import Int8Form
+from objectix_edge.export.metadata import CPU_ISA_METADATA_KEY, INT8_FORM_METADATA_KEY
 
 DISABLE_QUANT_QDQ = "session.disable_quant_qdq"
 X64_QUANT_PRECISION = "session.x64quantprecision"
@@ -64,7 +65,6 @@ def _form_from_graph(model: onnx.ModelProto) -> Int8Form:
 
 def int8_target(metadata: Mapping[str, str], load_model: Callable[[], onnx.ModelProto]) -> Int8Target:
     """The target recorded in an INT8 file's metadata (or, for older files, read from its graph)."""
-    from objectix_edge.export.metadata import CPU_ISA_METADATA_KEY, INT8_FORM_METADATA_KEY
 
     try:
         form = Int8Form(metadata[INT8_FORM_METADATA_KEY])

@@ -10,6 +10,9 @@ from pathlib import Path
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
 from objectix_edge.runtime.base import Runner
+from objectix_edge.runtime.ort_runner import OrtRunner
+from objectix_edge.runtime.torch_runner import TorchRunner
+from objectix_edge.runtime.trt_runner import TrtRunner
 
 SUFFIX_BACKENDS = {
     ".pt": Backend.TORCH,
@@ -57,20 +60,14 @@ def open_runner(
             "drop --backend or convert the file"
         )
     if kind == Backend.TORCH:
-        from objectix_edge.runtime.torch_runner import TorchRunner
-
         return TorchRunner.from_checkpoint(
             path, device=device, precision=precision or Precision.FP32, cuda_graph=cuda_graph
         )
     if cuda_graph:
         raise InputError(f"{path}: --cuda-graph applies to the torch backend only; pass a .pt checkpoint")
     if kind == Backend.ONNXRUNTIME:
-        from objectix_edge.runtime.ort_runner import OrtRunner
-
         runner: Runner = OrtRunner(path, device=device, threads=threads, judge=judge)
     else:
-        from objectix_edge.runtime.trt_runner import TrtRunner
-
         runner = TrtRunner(path, device=device if device.startswith("cuda") else "cuda:0")
     if precision is not None and Precision(precision) != runner.precision:
         runner.close()

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.cpu_isa import CpuIsa, host_isa
-from objectix_edge.enums import Backend, Precision
+from objectix_edge.enums import Backend, Int8Form, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
+from objectix_edge.export.calib_cache import check_int8_cache
 from objectix_edge.export.metadata import (
     CALIB_CACHE_METADATA_KEY,
     PRECISION_METADATA_KEY,
@@ -24,9 +25,10 @@ from objectix_edge.export.metadata import (
     spec_from_metadata,
 )
 from objectix_edge.fileio import user_cache_dir
-from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
+from objectix_edge.runtime.batch_profile import BatchProfile
 from objectix_edge.runtime.int8_kernels import Int8Kernels, Int8Target, choose_kernels, int8_target
-from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.runtime.profile import input_shapes
 from objectix_edge.spec_check import check_graph_fits
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,8 @@ class OrtRunner(Runner):
     ``judge``: the outputs will be compared with the original (parity, accuracy budgets), so an INT8
     file runs as its target computes it; otherwise as fast as it runs correctly here. ``int8_kernels``
     forces a choice; ``host`` stands in for this CPU's ISA class.
+
+    Capabilities: numpy feeds (tensors are copied to the host); declares its INT8 kernels.
     """
 
     backend = Backend.ONNXRUNTIME
@@ -153,8 +157,6 @@ class OrtRunner(Runner):
         super().__init__(path, spec_from_metadata(metadata, str(path)))
         self.precision = self._precision(metadata, path)
         if self.precision == Precision.INT8:
-            from objectix_edge.calib.cache import check_int8_cache
-
             check_int8_cache(path, metadata.get(CALIB_CACHE_METADATA_KEY))
         if self.precision == Precision.INT8 and device == "cpu":
             self.int8_target = int8_target(metadata, lambda: load_onnx(path))
@@ -188,8 +190,8 @@ class OrtRunner(Runner):
         if self.int8_kernels is None:
             return base
         target = self.int8_target
-        built = f" for {target.isa.value}" if target is not None and target.form.value == "int8cpu" else ""
-        form = target.form.value if target is not None else "int8"
+        built = f" for {target.isa.value}" if target is not None and target.form == Int8Form.CPU else ""
+        form = (target.form if target is not None else Int8Form.TENSORRT).value
         return f"{base[:-1]}, {form}{built}, {self.int8_kernels.value} kernels]"
 
     def _precision(self, metadata: Mapping[str, str], path: Path) -> Precision:
@@ -207,6 +209,10 @@ class OrtRunner(Runner):
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def capabilities(self) -> RunnerCapabilities:
+        return RunnerCapabilities(int8_kernels=self.int8_kernels, precision=self.precision)
 
     @property
     def providers(self) -> list[str]:

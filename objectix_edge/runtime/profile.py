@@ -6,33 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.errors import ArtifactError
+from objectix_edge.export.metadata import load_onnx, spec_from_metadata
+from objectix_edge.runtime.batch_profile import BatchProfile
 from objectix_edge.spec import SPEC_METADATA_KEY, ModelSpec
 
 if TYPE_CHECKING:
     import onnx
-
-
-@dataclass(frozen=True)
-class BatchProfile:
-    """Dynamic batch range of the optimization profile: kernels are tuned for ``opt``."""
-
-    min: int = 1
-    opt: int = 4
-    max: int = 16
-
-    @classmethod
-    def parse(cls, text: str) -> BatchProfile:
-        """ "1,4,16" → BatchProfile(1, 4, 16); a single "8" means 8,8,8."""
-        try:
-            values = [int(v) for v in text.split(",")]
-        except ValueError:
-            values = []
-        if len(values) == 1:
-            values = values * 3
-        if len(values) != 3 or not 1 <= values[0] <= values[1] <= values[2]:
-            raise InputError(f"--batch {text!r}: give MIN,OPT,MAX with 1 ≤ MIN ≤ OPT ≤ MAX, e.g. --batch 1,4,16")
-        return cls(*values)
 
 
 @dataclass(frozen=True)
@@ -62,7 +42,6 @@ def input_shapes(
     """``{input: {"min"|"opt"|"max": shape}}`` of an ONNX file's inputs over ``batch``; a batch fixed in the
     file stays fixed. Dynamic height and width (NCHW axes 2, 3) span ``sides`` (default: from the file's
     spec) when the spec says the model takes any size; any other dynamic dimension is refused."""
-    from objectix_edge.export.metadata import load_onnx, spec_from_metadata
 
     model = load_onnx(onnx_path)
     initializers = {i.name for i in model.graph.initializer}

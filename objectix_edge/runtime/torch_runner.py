@@ -18,7 +18,8 @@ from torch import nn
 
 from objectix_edge.enums import Backend, Precision, Task
 from objectix_edge.errors import InputError
-from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.models.checkpoint import load_checkpoint
+from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
 from objectix_edge.spec import ModelSpec
 
 _CHANNELS = {"images": 3, "roi_mask": 1}
@@ -33,7 +34,10 @@ class _Graph:
 
 
 class TorchRunner(Runner):
-    """PyTorch runner. numpy feeds give numpy results; Tensor feeds give Tensors on the runner's device."""
+    """PyTorch runner. numpy feeds give numpy results; Tensor feeds give Tensors on the runner's device.
+
+    Capabilities: takes device tensors; runs on the current CUDA stream (no stream of its own).
+    """
 
     backend = Backend.TORCH
 
@@ -66,13 +70,14 @@ class TorchRunner(Runner):
         self.cuda_graph = cuda_graph
         self._graphs: dict[tuple[tuple[int, ...], ...], _Graph] = {}
         self.model = model.to(self._device, self._dtype).eval()
+        h, w = (-1, -1) if spec.dynamic_hw else spec.input_size
+        self._inputs = [TensorInfo(n, (-1, _CHANNELS.get(n, 3), h, w), np.dtype(np.float32)) for n in spec.input_names]
 
     @classmethod
     def from_checkpoint(
         cls, path: Path | str, device: str = "cpu", precision: Precision = Precision.FP32, cuda_graph: bool = False
     ) -> TorchRunner:
         """Load ``path`` (an objectix-edge checkpoint) and wrap its model."""
-        from objectix_edge.models.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(path)
         return cls(ckpt.model, ckpt.spec, Path(path), device=device, precision=precision, cuda_graph=cuda_graph)
@@ -81,9 +86,12 @@ class TorchRunner(Runner):
     def device(self) -> str:
         return str(self._device)
 
+    @property
+    def capabilities(self) -> RunnerCapabilities:
+        return RunnerCapabilities(device_tensors=True, precision=self.precision)
+
     def inputs(self) -> list[TensorInfo]:
-        h, w = (-1, -1) if self.spec.dynamic_hw else self.spec.input_size
-        return [TensorInfo(n, (-1, _CHANNELS.get(n, 3), h, w), np.dtype(np.float32)) for n in self.spec.input_names]
+        return list(self._inputs)
 
     def outputs(self) -> list[TensorInfo]:
         if self.spec.task == Task.DETECT:

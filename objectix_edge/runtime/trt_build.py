@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from objectix_edge.calib.cache import sha256_file
+from objectix_edge.defaults import ENGINE_TF32, WORKSPACE_GIB
 from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.export.calib_cache import sha256_file
 from objectix_edge.export.metadata import detect_precision, load_onnx, read_onnx_spec
 from objectix_edge.fileio import atomic_path, ensure_writable_dir, write_bytes_atomic
-from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.profile import input_shapes
 from objectix_edge.runtime.trt_sidecar import GpuInfo, Sidecar, current_gpu, import_tensorrt, write_sidecar
 
 if TYPE_CHECKING:
@@ -28,10 +30,10 @@ GIB = 1 << 30
 @dataclass(frozen=True)
 class EngineConfig:
     profile: BatchProfile = BatchProfile()
-    workspace_gib: float = 2.0
+    workspace_gib: float = WORKSPACE_GIB
     timing_cache: Path | None = None
     optimization_level: int = 3
-    tf32: bool = False  # TensorRT enables TF32 by default; off, an FP32 engine matches its ONNX to FP32 tolerance
+    tf32: bool = ENGINE_TF32  # TensorRT enables TF32 by default; off, an FP32 engine matches its ONNX to FP32 tolerance
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from objectix_edge.enums import Backend
-from objectix_edge.errors import ArtifactError, InputError
-from objectix_edge.runtime.base import Runner, TensorInfo
+from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
+from objectix_edge.runtime.base import Runner, RunnerCapabilities, TensorInfo
 from objectix_edge.runtime.trt_sidecar import REBUILD, current_gpu, import_tensorrt, read_sidecar
 
 if TYPE_CHECKING:
@@ -26,7 +26,11 @@ ADDRESS_ALIGNMENT = 256  # bytes: TensorRT's requirement for the tensor addresse
 
 
 class TrtRunner(Runner):
-    """Runs a ``.engine`` built by ``objx-edge build-engine`` on CUDA device ``device``."""
+    """Runs a ``.engine`` built by ``objx-edge build-engine`` on CUDA device ``device``.
+
+    Capabilities: with torch I/O, takes device tensors and executes on a stream of its own (``cuda_stream``,
+    ``enqueue``); with cuda-python I/O, numpy feeds only and no stream for callers.
+    """
 
     backend = Backend.TENSORRT
 
@@ -69,6 +73,11 @@ class TrtRunner(Runner):
     def device(self) -> str:
         return f"cuda:{self._index}"
 
+    @property
+    def capabilities(self) -> RunnerCapabilities:
+        torch_io = isinstance(self._io, _TorchIO)
+        return RunnerCapabilities(device_tensors=torch_io, stream=torch_io, precision=self.precision)
+
     def inputs(self) -> list[TensorInfo]:
         return list(self._inputs)
 
@@ -84,16 +93,18 @@ class TrtRunner(Runner):
         """The torch CUDA stream the engine executes on (None when the buffers are cuda-python's)."""
         return self._io.stream if isinstance(self._io, _TorchIO) else None
 
-    def enqueue(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+    def enqueue(self, feeds: Mapping[str, Any], check: bool = True) -> dict[str, Any]:
         """Launch the engine on ``cuda_stream`` and return at once, without synchronizing or copying.
 
         Returns the output buffers themselves (device tensors, overwritten by the next call): work queued
         on ``cuda_stream`` after this call sees the results. For CUDA-event timing, whose events must be
         recorded on the stream the engine runs on; ``infer`` is the call for everything else.
+        ``check`` as for ``infer``.
         """
         if not isinstance(self._io, _TorchIO):
             raise InputError(f"{self.describe()}: enqueue needs torch with CUDA (this runner uses cuda-python)")
-        self._check_feeds(feeds)
+        if check:
+            self._check_feeds(feeds)
         shapes, _ = self._launch(feeds)
         return self._io.buffers(self._outputs, shapes)
 
@@ -196,8 +207,6 @@ class _CudaPythonIO:
             try:
                 from cuda import cudart  # type: ignore[no-redef]
             except ImportError as exc:
-                from objectix_edge.errors import MissingDependencyError
-
                 raise MissingDependencyError("cuda-python (torch has no CUDA here)", "tensorrt") from exc
         self.cudart = cudart
         self.index = index

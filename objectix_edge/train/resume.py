@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from objectix_edge.errors import InputError
-from objectix_edge.train.config import TrainConfig
+from objectix_edge.train.train_config import TrainConfig
 
 # TrainConfig field → the flag that sets it; each one changes what the resumed steps compute.
 EXACT_FLAGS = {

@@ -13,6 +13,9 @@ from torch import Tensor, nn
 from objectix_edge.data.classify import ClassifyDataset, ObjectixWindowDataset
 from objectix_edge.data.coco import CocoSource, DetectionDataset, RoiDataset
 from objectix_edge.enums import Task
+from objectix_edge.eval.classification import evaluate_classifier, evaluate_image_classifier
+from objectix_edge.eval.detection import evaluate_detector
+from objectix_edge.runtime.torch_runner import TorchRunner
 from objectix_edge.spec import ModelSpec, RoiMode
 from objectix_edge.train.losses import centernet_loss, classifier_loss
 from objectix_edge.train.targets import collate_classify, collate_detection, collate_padded_roi, collate_roi
@@ -42,27 +45,23 @@ def _image_classifier_loss(model: nn.Module, batch: dict[str, Tensor]) -> tuple[
 
 
 def _runner(model: nn.Module, device: str) -> Any:
-    from objectix_edge.runtime.torch_runner import TorchRunner
 
     return TorchRunner(model, model.spec, device=device)  # type: ignore[arg-type]
 
 
 def _validate_detector(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-    from objectix_edge.eval.detection import evaluate_detector
 
     metrics, _ = evaluate_detector(_runner(model, device), source, batch=16)
     return {"val_map": metrics.map, "val_ap50": metrics.ap50, "val_ap75": metrics.ap75, "val_ar100": metrics.ar100}
 
 
 def _validate_classifier(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-    from objectix_edge.eval.classification import evaluate_classifier
 
     m = evaluate_classifier(_runner(model, device), source, batch=64)
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
 
 
 def _validate_image_classifier(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-    from objectix_edge.eval.classification import evaluate_image_classifier
 
     m = evaluate_image_classifier(_runner(model, device), source, batch=32)
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}

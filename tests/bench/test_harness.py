@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from objectix_edge.errors import InputError
 from objectix_edge.models import create_model
 from objectix_edge.runtime.torch_runner import TorchRunner
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
+from tests.runtime.recording import RecordingTorchRunner
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +77,10 @@ def test_bad_configs_raise_one_line_errors(kwargs: dict) -> None:
     with pytest.raises(InputError) as info:
         BenchConfig(**kwargs)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("warmup", "checks"), [(2, [True] + [False] * 4), (0, [True, False, False])])
+def test_timed_calls_skip_the_feed_check_after_the_first(tiny_det_ckpt: Path, warmup: int, checks: list[bool]) -> None:
+    runner = RecordingTorchRunner.load(tiny_det_ckpt)
+    timing = measure(runner, 1, BenchConfig(batches=(1,), warmup=warmup, iters=3))
+    assert timing.iters == 3 and runner.checks == checks and runner.input_calls == 2  # make_feeds, first check

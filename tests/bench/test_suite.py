@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from objectix_edge.bench.harness import BenchConfig
-from objectix_edge.bench.suite import SuiteConfig, run_suite, torch_device
+from objectix_edge.bench.suite import run_suite, torch_device
+from objectix_edge.bench.suite_config import SuiteConfig
 from objectix_edge.enums import Backend
 from objectix_edge.errors import InputError
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from objectix_edge.cli.app import app
 from objectix_edge.data.footage import plan_footage
 from tests.fixtures.footage import FOOTAGE_FRAMES, Footage
-from tests.pipeline.media import decode_all, write_pngs
+from tests.fixtures.media import decode_all, write_pngs
 
 runner = CliRunner()
 

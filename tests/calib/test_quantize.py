@@ -10,10 +10,10 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from objectix_edge.calib.cache import load_cache
 from objectix_edge.calib.int8 import Int8Config, run_int8
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, layer_nodes, quantizable_nodes, quantize_from_cache
 from objectix_edge.errors import ArtifactError, InputError
+from objectix_edge.export.calib_cache import load_cache
 from objectix_edge.export.graph import tail_nodes
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from objectix_edge.calib.reader import CalibDataConfig, CocoCalibReader, OrtCalibrationReader
 from objectix_edge.errors import InputError
+from objectix_edge.modelio.preprocess import preprocess_detector
+from objectix_edge.modelio.roi_feeds import crop_roi
 from objectix_edge.models import create_model
-from objectix_edge.pipeline.preprocess import crop_roi, preprocess_detector
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
 
 

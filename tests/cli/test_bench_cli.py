@@ -10,7 +10,7 @@ import cv2
 import pytest
 from typer.testing import CliRunner
 
-from objectix_edge.bench.report import CSV_FIELDS
+from objectix_edge.bench.bench_report import CSV_FIELDS
 from objectix_edge.cli.app import app
 
 RESULT_FIELDS = {

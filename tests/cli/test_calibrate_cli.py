@@ -10,9 +10,9 @@ import onnx
 import pytest
 from typer.testing import CliRunner
 
-from objectix_edge.calib.cache import load_cache
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, quantize_from_cache
 from objectix_edge.cli.app import app
+from objectix_edge.export.calib_cache import load_cache
 from objectix_edge.export.metadata import CPU_ISA_METADATA_KEY, read_onnx_spec
 from objectix_edge.runtime.ort_runner import OrtRunner
 from tests.fixtures.calib import metric_points

@@ -9,8 +9,8 @@ from pathlib import Path
 import onnx
 from typer.testing import CliRunner
 
-from objectix_edge.calib.cache import sha256_file
 from objectix_edge.cli.app import app
+from objectix_edge.export.calib_cache import sha256_file
 from objectix_edge.export.metadata import CALIB_CACHE_METADATA_KEY
 from tests.conftest import REPO_ROOT
 

@@ -25,7 +25,7 @@ from objectix_edge.models.registry import create_model
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import Category
 from tests.conftest import REPO_ROOT, TINY_CLASSIFIER
-from tests.pipeline.media import (
+from tests.fixtures.media import (
     decode_all,
     direct_rows,
     record_rows,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from objectix_edge.cli.app import app
 from tests.conftest import REPO_ROOT
 from tests.disk_full import error_lines, run_limited
-from tests.pipeline.media import shape_frames, write_video
+from tests.fixtures.media import shape_frames, write_video
 
 DETECTOR = REPO_ROOT / "tests" / "assets" / "calib" / "detector.onnx"
 FRAMES = 30

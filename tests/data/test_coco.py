@@ -11,8 +11,9 @@ import pytest
 from objectix_edge.data.coco import DetectionDataset, RoiDataset, load_coco, read_image
 from objectix_edge.data.transforms import hflip, letterbox_sample, random_resize, random_resized_crop
 from objectix_edge.errors import InputError
+from objectix_edge.modelio.preprocess import preprocess_detector
+from objectix_edge.modelio.roi_feeds import preprocess_rois
 from objectix_edge.models import create_model
-from objectix_edge.pipeline.preprocess import preprocess_detector, preprocess_rois
 from objectix_edge.spec import Category
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
 

@@ -12,9 +12,9 @@ from typing import Any
 import cv2
 import pytest
 
-from objectix_edge.deploy.config import DeployConfig
 from objectix_edge.deploy.context import DeployContext, StepStatus
-from objectix_edge.deploy.report import fmt
+from objectix_edge.deploy.deploy_config import DeployConfig
+from objectix_edge.deploy.deploy_report import fmt
 from objectix_edge.deploy.runner import run_deploy
 from objectix_edge.deploy.steps import tensorrt_missing
 from objectix_edge.runtime.open import open_runner

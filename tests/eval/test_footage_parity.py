@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from objectix_edge.calib.int8 import Int8Config, run_int8
 from objectix_edge.cli.app import app
-from objectix_edge.eval.footage_parity import FootageParityConfig, run_footage_parity
-from objectix_edge.eval.stats import block_bootstrap_weights, block_length
+from objectix_edge.eval.footage_parity import run_footage_parity
+from objectix_edge.eval.parity_config import FootageParityConfig
+from objectix_edge.eval.uncertainty import block_bootstrap_weights, block_length
 from objectix_edge.eval.verdict import NOT_JUDGED, Verdict
 from tests.fixtures.footage import Footage
 

@@ -12,7 +12,8 @@ from objectix_edge.calib.candidate_eval import make_evaluator, score
 from objectix_edge.data.coco import load_coco
 from objectix_edge.eval.classification import evaluate_classifier
 from objectix_edge.eval.detection import evaluate_detector
-from objectix_edge.eval.parity import ParityConfig, run_parity
+from objectix_edge.eval.parity import run_parity
+from objectix_edge.eval.parity_config import ParityConfig
 from objectix_edge.export.onnx import export_onnx
 from objectix_edge.runtime.open import open_runner
 

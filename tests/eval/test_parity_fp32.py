@@ -10,7 +10,8 @@ import pytest
 from objectix_edge.enums import Precision, Task
 from objectix_edge.eval.budgets import BUDGETS, budget_for
 from objectix_edge.eval.matching import match_detections
-from objectix_edge.eval.parity import ParityConfig, compare_runners, run_parity
+from objectix_edge.eval.parity import compare_runners, run_parity
+from objectix_edge.eval.parity_config import ParityConfig
 from objectix_edge.eval.verdict import Verdict
 from objectix_edge.runtime.ort_runner import OrtRunner
 from objectix_edge.runtime.torch_runner import TorchRunner

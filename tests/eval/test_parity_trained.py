@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from objectix_edge.eval.parity import ParityConfig, run_parity
+from objectix_edge.eval.parity import run_parity
+from objectix_edge.eval.parity_config import ParityConfig
 from objectix_edge.export.onnx import export_onnx
 
 

@@ -11,7 +11,7 @@ import pytest
 from objectix_edge.enums import Precision, Task
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.evidence import RoiOutcome, classifier_evidence
-from objectix_edge.eval.stats import Interval
+from objectix_edge.eval.uncertainty import Interval
 from objectix_edge.eval.verdict import Evidence, Verdict, statistical_judgement
 
 INT8_DET = budget_for(Task.DETECT, Precision.INT8)
@@ -114,7 +114,8 @@ def test_weak_detector_whose_int8_reshuffles_its_detections_never_passes(coco_mi
 
     from objectix_edge.calib.int8 import Int8Config, run_int8
     from objectix_edge.enums import CalibMethod
-    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.parity import run_parity
+    from objectix_edge.eval.parity_config import ParityConfig
     from objectix_edge.export.onnx import export_onnx
     from objectix_edge.models import create_model
     from objectix_edge.models.checkpoint import save_checkpoint
@@ -140,7 +141,8 @@ def test_healthy_fp16_classifier_passes(trained_classifier_ckpt: Path, tmp_path:
     """The synthetic ROI classifier's FP16 file on 400 unseen images. FP16 may lose 0.3 % of the metric
     (0.28 points at 94 % top-1): with no changed prediction the exact bound needs about 1,300 ROIs."""
     from objectix_edge.data.synth import write_synthetic_coco
-    from objectix_edge.eval.parity import ParityConfig, run_parity
+    from objectix_edge.eval.parity import run_parity
+    from objectix_edge.eval.parity_config import ParityConfig
     from objectix_edge.export.fp16 import convert_fp16, fp16_path
     from objectix_edge.export.onnx import export_onnx
 

@@ -16,7 +16,8 @@ from objectix_edge.cli.app import app
 from objectix_edge.export.onnx import export_onnx
 from objectix_edge.models.checkpoint import load_checkpoint
 from objectix_edge.models.importers import import_to_checkpoint
-from objectix_edge.runtime.profile import BatchProfile, SideProfile, input_shapes
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.profile import SideProfile, input_shapes
 from tests.models.seed_reference import ObjectixRef, spread_weights
 
 

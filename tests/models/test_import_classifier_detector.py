@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from objectix_edge.data.categories import categories_from_names
+from objectix_edge.categories import categories_from_names
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.onnx import export_onnx
 from objectix_edge.models.importers import import_to_checkpoint
-from objectix_edge.pipeline.predict import predict_file
+from objectix_edge.serve.predict import predict_file
 from tests.models.seed_reference import FourClassRef, MobileLikeRef, fit_batchnorm, spread_weights
 
 FOUR = categories_from_names("bird,airplane,train,boat")
@@ -136,8 +136,8 @@ def test_pretrained_refuses_a_trained_head_and_points_to_import(tmp_path: Path) 
 def test_whole_image_classifier_gets_crops_in_the_cascade_preprocessing(coco_mini: Path) -> None:
     import cv2
 
+    from objectix_edge.modelio.roi_feeds import preprocess_rois
     from objectix_edge.models.registry import create_model
-    from objectix_edge.pipeline.preprocess import preprocess_rois
 
     spec = create_model("resnet50-cls", categories=FOUR, layers=(1, 1, 1, 1), base_width=8, imgsz=64).spec
     frame = cv2.imread(str(coco_mini / "images" / IMAGES[0]))

@@ -18,7 +18,7 @@ from objectix_edge.errors import ArtifactError
 from objectix_edge.export.onnx import export_onnx
 from objectix_edge.models.checkpoint import load_checkpoint
 from objectix_edge.models.importers import import_checkpoint, import_to_checkpoint
-from objectix_edge.pipeline.predict import predict_file
+from objectix_edge.serve.predict import predict_file
 from objectix_edge.spec import ChannelOrder, ResizePolicy, RoiMode
 from tests.models.seed_reference import ObjectixRef, spread_weights
 
@@ -96,8 +96,8 @@ def test_full_resnet50_keys_import(tmp_path: Path) -> None:
     cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
     mask = np.zeros((48, 64), np.float32)
     mask[10:30, 5:40] = 1
-    from objectix_edge.pipeline.predict import predict_image
     from objectix_edge.runtime.torch_runner import TorchRunner
+    from objectix_edge.serve.predict import predict_image
 
     runner = TorchRunner(result.model, result.model.spec)
     got = predict_image(runner, cv2.imread(str(image)), mask=mask > 0).probabilities

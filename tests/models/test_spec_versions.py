@@ -12,8 +12,8 @@ import torch
 
 from objectix_edge.errors import ArtifactError
 from objectix_edge.export.metadata import read_onnx_spec, set_metadata
+from objectix_edge.modelio.preprocess import preprocess_image
 from objectix_edge.models.checkpoint import load_checkpoint
-from objectix_edge.pipeline.preprocess import preprocess_image
 from objectix_edge.spec import SPEC_METADATA_KEY, SPEC_VERSION, ChannelOrder, ModelSpec, ResizeKernel, ResizePolicy
 
 NEW_FIELDS = ("channel_order", "pixel_scale", "resize", "resize_kernel", "max_side", "roi_mode")

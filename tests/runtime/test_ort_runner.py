@@ -13,9 +13,9 @@ from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import ArtifactError, InputError, MissingDependencyError
 from objectix_edge.export.metadata import PRECISION_METADATA_KEY
 from objectix_edge.models.checkpoint import load_checkpoint
+from objectix_edge.runtime.batch_profile import BatchProfile
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.runtime.ort_runner import OrtRunner, _check_started, providers_for, tensorrt_provider_options
-from objectix_edge.runtime.profile import BatchProfile
 from objectix_edge.runtime.torch_runner import TorchRunner
 
 

@@ -10,7 +10,8 @@ from onnx import TensorProto, helper
 
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.export.onnx import ExportConfig, export_onnx
-from objectix_edge.runtime.profile import BatchProfile, input_shapes
+from objectix_edge.runtime.batch_profile import BatchProfile
+from objectix_edge.runtime.profile import input_shapes
 
 
 def test_dynamic_batch_spans_the_profile(tiny_cls_onnx: Path) -> None:

@@ -11,8 +11,8 @@ import torch
 
 from objectix_edge.errors import InputError
 from objectix_edge.models.checkpoint import read_checkpoint_payload
-from objectix_edge.train.config import Schedule
-from objectix_edge.train.loop import train
+from objectix_edge.train.train_config import Schedule
+from objectix_edge.train.trainer import train
 from tests.conftest import TINY_CLASSIFIER, TINY_DETECTOR
 from tests.fixtures.trained import tiny_config
 

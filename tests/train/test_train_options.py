@@ -13,7 +13,7 @@ import torch
 from objectix_edge.models import create_model
 from objectix_edge.models.checkpoint import load_checkpoint, read_checkpoint_payload
 from objectix_edge.spec import Category
-from objectix_edge.train.loop import train
+from objectix_edge.train.trainer import train
 from tests.conftest import REPO_ROOT, TINY_CLASSIFIER, TINY_DETECTOR
 from tests.fixtures.trained import tiny_config
 

@@ -11,7 +11,7 @@ from objectix_edge.data.coco import load_coco
 from objectix_edge.eval.classification import evaluate_classifier
 from objectix_edge.eval.detection import evaluate_detector
 from objectix_edge.runtime.open import open_runner
-from objectix_edge.train.loop import train
+from objectix_edge.train.trainer import train
 from tests.conftest import TINY_DETECTOR
 from tests.fixtures.trained import DETECTOR_RECIPE, tiny_config
 

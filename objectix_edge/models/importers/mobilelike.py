@@ -10,6 +10,12 @@ from pathlib import Path
 
 import torch
 
+from objectix_edge.defaults import (
+    MOBILELIKE_BOX_FORMAT,
+    MOBILELIKE_BOXES,
+    MOBILELIKE_BOXES_SCALED,
+    MOBILELIKE_NUM_CLASSES,
+)
 from objectix_edge.errors import InputError
 from objectix_edge.models.importers.common import ImportResult, place
 from objectix_edge.models.mobilelike_det import BoxFormat, mobilelike_det
@@ -19,10 +25,10 @@ from objectix_edge.spec import Category
 def import_mobilelike(
     state: Mapping[str, torch.Tensor],
     path: Path,
-    num_classes: int = 1,
-    boxes: int = 1,
-    box_format: str = "xywh",
-    boxes_scaled: bool = False,
+    num_classes: int = MOBILELIKE_NUM_CLASSES,
+    boxes: int = MOBILELIKE_BOXES,
+    box_format: str = MOBILELIKE_BOX_FORMAT,
+    boxes_scaled: bool = MOBILELIKE_BOXES_SCALED,
     categories: Sequence[Category] = (),
     max_det: int = 100,
 ) -> ImportResult:

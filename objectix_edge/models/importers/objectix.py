@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from objectix_edge.defaults import OBJECTIX_MAX_SIDE
 from objectix_edge.errors import ArtifactError
 from objectix_edge.models.importers.common import ImportResult, place
 from objectix_edge.models.objectix_resnet50 import AttentionVariant, objectix_resnet50
@@ -48,7 +49,7 @@ def import_objectix(
     state: Mapping[str, torch.Tensor],
     path: Path,
     categories: Sequence[Category] | None = None,
-    max_side: int = 640,
+    max_side: int = OBJECTIX_MAX_SIDE,
 ) -> ImportResult:
     """Build ``objectix-resnet50`` in the file's variant and place every key (80 COCO classes by default)."""
     variant = read_variant(state, path)

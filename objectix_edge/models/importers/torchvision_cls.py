@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from objectix_edge.defaults import TORCHVISION_ARCH, TORCHVISION_IMGSZ
 from objectix_edge.errors import ArtifactError, InputError
 from objectix_edge.models.importers.common import ImportResult, place
 from objectix_edge.models.resnet50_cls import resnet50_cls
@@ -33,8 +34,8 @@ def import_torchvision_classifier(
     state: Mapping[str, torch.Tensor],
     path: Path,
     categories: Sequence[Category] = (),
-    arch: str = "resnet50",
-    imgsz: int = 256,
+    arch: str = TORCHVISION_ARCH,
+    imgsz: int = TORCHVISION_IMGSZ,
     layers: Sequence[int] | None = None,
 ) -> ImportResult:
     """Build ``resnet50-cls`` with the file's head and place every key."""

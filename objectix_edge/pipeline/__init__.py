@@ -1,1 +1,0 @@
-"""Shared pre/post-processing and the real-time camera/video pipeline."""
