@@ -89,6 +89,19 @@ def window_around(
     return wx, wy, wx + ww, wy + wh
 
 
+def instance_mask(full_mask: np.ndarray, bbox: list[float], window: tuple[int, int, int, int]) -> np.ndarray:
+    """An instance's mask inside ``window`` (x1, y1, x2, y2 in image pixels): its segmentation where it has one,
+    else its COCO ``bbox`` (x, y, w, h; rounded to pixels) by the one box-mask rule, in the window's pixels."""
+    wx1, wy1, wx2, wy2 = window
+    mask = full_mask[wy1:wy2, wx1:wx2].copy()  # drawn on below: never into the caller's array
+    if not mask.any():  # a box-only annotation
+        x, y, w, h = (int(round(v)) for v in bbox)
+        mh, mw = mask.shape
+        # The window's origin is the mask's: x_window = x_image - wx1.
+        box_mask((x, y, x + max(1, w), y + max(1, h)), Letterbox(1.0, -wx1, -wy1, mh, mw), mh, mw, out=mask[None])
+    return mask
+
+
 class ObjectixWindowDataset(EpochSeeded):
     """One sample per non-crowd instance: a random window around it, its segmentation mask, its label."""
 
@@ -106,16 +119,14 @@ class ObjectixWindowDataset(EpochSeeded):
 
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)
-        mask = self.source.coco.annToMask(ann)
+        h, w = image.shape[:2]
+        window = (0, 0, w, h)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
-            x, y, w, h = (float(v) for v in ann["bbox"])
-            wx1, wy1, wx2, wy2 = window_around((x, y, x + w, y + h), image.shape[1], image.shape[0], rng)
-            image, mask = image[wy1:wy2, wx1:wx2], mask[wy1:wy2, wx1:wx2]
-        if not mask.any():  # a box-only annotation: its box (rounded to pixels) is the mask, by the one box-mask rule
-            x, y, w, h = (int(round(v)) for v in ann["bbox"])
-            mh, mw = mask.shape
-            box_mask((x, y, x + max(1, w), y + max(1, h)), Letterbox(1.0, 0.0, 0.0, mh, mw), mh, mw, out=mask[None])
-        feeds = preprocess_masked(np.ascontiguousarray(image), [mask], self.spec)
+            x, y, bw, bh = (float(v) for v in ann["bbox"])
+            window = window_around((x, y, x + bw, y + bh), w, h, rng)
+        wx1, wy1, wx2, wy2 = window
+        mask = instance_mask(self.source.coco.annToMask(ann), ann["bbox"], window)
+        feeds = preprocess_masked(np.ascontiguousarray(image[wy1:wy2, wx1:wx2]), [mask], self.spec)
         label = self.source.label_of[ann["category_id"]]
         return {"images": feeds["images"][0], "roi_mask": feeds["roi_mask"][0], "labels": np.int64(label)}
