@@ -27,7 +27,8 @@ from objectix_edge.cascade.track_labels import ReclassifyPolicy
 from objectix_edge.cascade.tracking import TrackConfig
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.stream.frame_loop import LoopConfig, Pipeline
-from objectix_edge.stream.sinks import JsonlSink, Sink, VideoSink
+from objectix_edge.stream.media_sinks import VideoSink
+from objectix_edge.stream.sinks import JsonlSink, Sink
 from objectix_edge.stream.sources import Frame, VideoFileSource
 
 

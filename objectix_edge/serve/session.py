@@ -19,8 +19,9 @@ from objectix_edge.serve.run_config import DEFAULT_RECLASSIFY_EVERY, RunConfig
 from objectix_edge.serve.shadow import ShadowConfig, ShadowMonitor
 from objectix_edge.stream.frame_loop import Pipeline, RunError
 from objectix_edge.stream.health import DetectionProfile, HealthConfig, HealthMonitor
+from objectix_edge.stream.media_sinks import save_sink
 from objectix_edge.stream.run_stats import RunSummary
-from objectix_edge.stream.sinks import JsonlSink, Sink, save_sink
+from objectix_edge.stream.sinks import JsonlSink, Sink
 from objectix_edge.stream.sources import FrameSource, ImageFolderSource
 from objectix_edge.stream.window import WindowSink
 

@@ -21,41 +21,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from objectix_edge.cascade.frame_cascade import Cascade, FrameResult
 from objectix_edge.errors import InputError, ObjxError
 from objectix_edge.stream.channels import Channel, LatestChannel, OrderedChannel
 from objectix_edge.stream.draw import draw_overlay, hud_text
+from objectix_edge.stream.frame_checker import FrameChecker
 from objectix_edge.stream.health import HealthMonitor
 from objectix_edge.stream.run_stats import RunStats, RunSummary
 from objectix_edge.stream.sinks import Sink
 from objectix_edge.stream.sources import Frame, FrameSource
 
 Notify = Callable[[str], None]
-
-
-class Recorded(Protocol):
-    """Anything the loop writes into a frame's JSONL record."""
-
-    def record(self) -> dict[str, Any]: ...
-
-
-class SegmentVerdict(Recorded, Protocol):
-    def describe(self) -> str: ...
-
-
-class FrameChecker(Protocol):
-    """A second opinion on some frames, offered without waiting (``run --shadow``: serve/shadow.py's
-    ShadowMonitor). The stream sits below serve, so it knows the checker only by this contract."""
-
-    def offer(self, frame: int, image: np.ndarray, rows: np.ndarray) -> None: ...
-
-    def collect(self) -> tuple[Sequence[Recorded], SegmentVerdict | None]: ...
-
-    def close(self) -> Any: ...
 
 
 @dataclass(frozen=True)

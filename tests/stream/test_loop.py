@@ -14,7 +14,8 @@ from objectix_edge.errors import InputError
 from objectix_edge.runtime.base import Runner
 from objectix_edge.stream.draw import draw_overlay, label_text
 from objectix_edge.stream.frame_loop import LoopConfig, Pipeline, RunError
-from objectix_edge.stream.sinks import JsonlSink, VideoSink
+from objectix_edge.stream.media_sinks import VideoSink
+from objectix_edge.stream.sinks import JsonlSink
 from objectix_edge.stream.sources import GeneratorSource, VideoFileSource
 from objectix_edge.stream.window import WindowSink
 from tests.fixtures.media import (
