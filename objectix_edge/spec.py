@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from objectix_edge.defaults import default_of
 from objectix_edge.enums import ChannelOrder, ResizeKernel, ResizePolicy, RoiMode, Task
 from objectix_edge.errors import ArtifactError
 from objectix_edge.spec_check import check_spec_dict
@@ -119,10 +120,8 @@ class ModelSpec:
         return replace(self, input_size=(int(size[0]), int(size[1])))
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
-            f.name: getattr(self, f.name).to_dict() if f.name == "model_kwargs" else _plain(getattr(self, f.name))
-            for f in fields(self)
-        }
+        data = asdict(self)  # deep-copies every field; FrozenKwargs copies as itself
+        data["model_kwargs"] = copy.deepcopy(dict(self.model_kwargs))
         data["task"] = self.task.value
         for key in ("channel_order", "resize", "resize_kernel", "roi_mode"):
             data[key] = getattr(self, key).value
@@ -151,16 +150,16 @@ class ModelSpec:
                 output_names=tuple(str(n) for n in data["output_names"]),
                 mean=tuple(float(v) for v in data["mean"]),  # type: ignore[arg-type]
                 std=tuple(float(v) for v in data["std"]),  # type: ignore[arg-type]
-                max_det=int(data.get("max_det", _default("max_det"))),
-                roi_context=float(data.get("roi_context", _default("roi_context"))),
-                pad_value=int(data.get("pad_value", _default("pad_value"))),
-                model_kwargs=dict(data.get("model_kwargs", _default("model_kwargs"))),
-                channel_order=ChannelOrder(data.get("channel_order", _default("channel_order"))),
-                pixel_scale=float(data.get("pixel_scale", _default("pixel_scale"))),
-                resize=ResizePolicy(data.get("resize", _default("resize"))),
-                resize_kernel=ResizeKernel(data.get("resize_kernel", _default("resize_kernel"))),
-                max_side=int(data.get("max_side", _default("max_side"))),
-                roi_mode=RoiMode(data.get("roi_mode", _default("roi_mode"))),
+                max_det=int(data.get("max_det", default_of(ModelSpec, "max_det"))),
+                roi_context=float(data.get("roi_context", default_of(ModelSpec, "roi_context"))),
+                pad_value=int(data.get("pad_value", default_of(ModelSpec, "pad_value"))),
+                model_kwargs=dict(data.get("model_kwargs", default_of(ModelSpec, "model_kwargs"))),
+                channel_order=ChannelOrder(data.get("channel_order", default_of(ModelSpec, "channel_order"))),
+                pixel_scale=float(data.get("pixel_scale", default_of(ModelSpec, "pixel_scale"))),
+                resize=ResizePolicy(data.get("resize", default_of(ModelSpec, "resize"))),
+                resize_kernel=ResizeKernel(data.get("resize_kernel", default_of(ModelSpec, "resize_kernel"))),
+                max_side=int(data.get("max_side", default_of(ModelSpec, "max_side"))),
+                roi_mode=RoiMode(data.get("roi_mode", default_of(ModelSpec, "roi_mode"))),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(
@@ -174,22 +173,3 @@ class ModelSpec:
         except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ArtifactError(f"{source}: its model spec is not valid JSON; re-export it") from exc
         return cls.from_dict(data, source)
-
-
-def _plain(value: Any) -> Any:
-    """``dataclasses.asdict``'s conversion of one field value (nested dataclasses → dicts, containers copied)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return copy.deepcopy(value)
-
-
-def _default(name: str) -> Any:
-    """ModelSpec's own default for field ``name``: what a spec written without the field (version 1) means."""
-    for f in fields(ModelSpec):
-        if f.name == name:
-            return f.default if f.default_factory is MISSING else f.default_factory()
-    raise KeyError(name)

@@ -1,9 +1,9 @@
 """Detector input normalized on the runner's device: upload uint8, convert and normalize there.
 
 On a GPU the camera loop is CPU-bound (DESIGN.md: 2.0 ms of letterbox + normalize per 320 px frame on one
-core against 0.5 ms of FP16 inference; 0.2-0.4 ms since the in-place host path, benchmarks/preprocess.py). Here the CPU only letterboxes (uint8, cv2) straight into a reused
-pinned buffer, which goes up as uint8 (4× fewer bytes than float32); BGR→RGB, scaling and mean/std run
-on the device. ROI classifiers' crops (or their one frame, ``full-image``) go the same way. The
+core against 0.5 ms of FP16 inference; 0.2-0.4 ms since the in-place host path, benchmarks/preprocess.py).
+Here the CPU only letterboxes (uint8, cv2) straight into a reused pinned buffer, which goes up as uint8
+(4× fewer bytes than float32); BGR→RGB, scaling and mean/std run on the device. ROI classifiers' crops (or their one frame, ``full-image``) go the same way. The
 arithmetic is the host path's (``preprocess.normalize``) in the same order, so both paths give the same
 input to within float32 rounding.
 """
@@ -21,14 +21,9 @@ from objectix_edge.runtime.base import Runner
 from objectix_edge.spec import ChannelOrder, ModelSpec, ResizeKernel, RoiMode
 
 
-def takes_device_tensors(runner: Runner) -> bool:
-    """True when ``runner`` accepts torch tensors on its own device (as its capabilities declare)."""
-    return runner.capabilities.device_tensors
-
-
 def on_cuda(runner: Runner) -> bool:
     """True when ``runner`` runs on a CUDA device that torch can reach (so device preprocessing pays)."""
-    if not (takes_device_tensors(runner) and runner.device.startswith("cuda")):
+    if not (runner.capabilities.device_tensors and runner.device.startswith("cuda")):
         return False
     import torch
 

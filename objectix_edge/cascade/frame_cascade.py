@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from objectix_edge.cascade.classifier_stats import ClassifierSummary
-from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
+from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda
 from objectix_edge.cascade.second_stage import SecondStage, as_numpy, classify_probs
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, RoiLabel, label_from
 from objectix_edge.cascade.tracking import TrackConfig, Tracker
@@ -181,7 +181,7 @@ class Cascade:
 def _normalizer(detector: Runner, wanted: bool | None) -> DeviceNormalizer | None:
     if wanted is False or (wanted is None and not on_cuda(detector)):
         return None
-    if not takes_device_tensors(detector):
+    if not detector.capabilities.device_tensors:
         raise InputError(
             f"{detector.describe()}: device preprocessing needs a torch or TensorRT runner, not {detector.backend.value}"
         )

@@ -22,7 +22,7 @@ import numpy as np
 
 from objectix_edge.cascade.classifier_stats import ClassifierStats, ClassifierSummary
 from objectix_edge.cascade.classify_worker import ClassifierWorker, ClassifyAnswer, ClassifyRequest
-from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda, takes_device_tensors
+from objectix_edge.cascade.device_preprocess import DeviceNormalizer, on_cuda
 from objectix_edge.cascade.track_labels import ReclassifyPolicy, RoiLabel, TrackLabels, label_from
 from objectix_edge.enums import SecondStageMode
 from objectix_edge.modelio.postprocess import softmax
@@ -74,7 +74,7 @@ class SecondStage:
         self.classifier = classifier
         # As the detector's (CascadeConfig.device_preprocess), but a numpy-only classifier just stays on the host.
         wanted = device_preprocess if device_preprocess is not None else on_cuda(classifier)
-        on_device = wanted and takes_device_tensors(classifier)
+        on_device = wanted and classifier.capabilities.device_tensors
         self.normalizer = DeviceNormalizer(classifier.spec, classifier.device) if on_device else None
         self.top_k = top_k
         self.tracking = tracking

@@ -53,7 +53,6 @@ class ClassifyDataset(EpochSeeded):
         self.samples = single_category_images(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-
         image_id, label = self.samples[index]
         image = self.source.read(image_id)
         if not self.train:
@@ -116,7 +115,6 @@ class ObjectixWindowDataset(EpochSeeded):
         ]
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-
         image_id, ann = self.samples[index]
         image = self.source.read(image_id)
         h, w = image.shape[:2]

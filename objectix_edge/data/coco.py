@@ -228,13 +228,11 @@ class DetectionDataset(EpochSeeded):
     def __init__(
         self, source: CocoSource, spec: ModelSpec, train: bool, seed: int = 0, augment: AugmentConfig | None = None
     ) -> None:
-
         self.source, self.spec, self.train, self.seed = source, spec, train, seed
         self.augment = augment or AugmentConfig()
         self.samples = list(source.image_ids)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-
         t = self.source.targets(self.samples[index])
         image = self.source.read(t.image_id)
         if self.train:
@@ -263,7 +261,6 @@ class RoiDataset(EpochSeeded):
         self.samples = roi_samples(source)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray | np.int64]:
-
         image_id, k = self.samples[index]
         t = self.source.targets(image_id)
         box, label = t.boxes[k], int(t.labels[k])

@@ -82,7 +82,6 @@ def _train(
     config: DemoConfig,
     progress: bool,
 ) -> Path:
-
     cfg = TrainConfig(
         model=model,
         data=data[0],

@@ -41,7 +41,6 @@ def _mib(path: Path) -> str:
 
 
 def step_split(ctx: DeployContext) -> StepOutcome:
-
     cfg = ctx.config
     if cfg.video is not None:  # footage: the INT8 step samples the frames and holds out the end (FootagePlan)
         return StepOutcome(
@@ -60,7 +59,6 @@ def step_split(ctx: DeployContext) -> StepOutcome:
 
 
 def step_export(ctx: DeployContext) -> StepOutcome:
-
     path = export_onnx(ctx.config.checkpoint, ctx.out / ONNX_NAME, ExportConfig())
     return StepOutcome(
         StepStatus.OK, f"{path.name} (FP32, dynamic batch, {_mib(path)})", {ArtifactKind.ONNX_FP32: path}
@@ -68,13 +66,11 @@ def step_export(ctx: DeployContext) -> StepOutcome:
 
 
 def step_fp16(ctx: DeployContext) -> StepOutcome:
-
     path = reduced_onnx(ctx.artifacts[ArtifactKind.ONNX_FP32], Precision.FP16, out_dir=ctx.out).onnx
     return StepOutcome(StepStatus.OK, f"{path.name} ({_mib(path)})", {ArtifactKind.ONNX_FP16: path})
 
 
 def step_int8(ctx: DeployContext) -> StepOutcome:
-
     cfg, split = ctx.config, ctx.split
     budgeted = cfg.max_drop is not None
     if cfg.video is not None:
@@ -219,7 +215,6 @@ def _bench_artifacts(ctx: DeployContext) -> tuple[list[Path], list[str]]:
 
 
 def step_bench(ctx: DeployContext) -> StepOutcome:
-
     cfg = ctx.config
     paths, notes = _bench_artifacts(ctx)
     suite = SuiteConfig(

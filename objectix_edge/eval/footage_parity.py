@@ -114,7 +114,6 @@ def choose_frames(artifact: Path | None, config: FootageParityConfig) -> FrameCh
 
 
 def _fps(path: Path) -> float:
-
     with open_footage(path) as source:
         return source.fps
 
@@ -228,7 +227,6 @@ def classifier_agreement(owners: np.ndarray, ref_top: np.ndarray, art_top: np.nd
 
 
 def _classifier(artifact: Runner, reference: Runner, choice: FrameChoice, config: FootageParityConfig) -> tuple:
-
     if config.detector is None:
         raise InputError(
             f"{config.footage}: footage has no boxes to classify; pass --detector DETECTOR (its boxes on the frames)"

@@ -162,7 +162,6 @@ class MobileNetDetector(nn.Module):
 
 
 def coco_categories() -> tuple[Category, ...]:
-
     return COCO_CATEGORIES
 
 

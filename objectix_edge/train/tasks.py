@@ -45,24 +45,20 @@ def _image_classifier_loss(model: nn.Module, batch: dict[str, Tensor]) -> tuple[
 
 
 def _runner(model: nn.Module, device: str) -> Any:
-
     return TorchRunner(model, model.spec, device=device)  # type: ignore[arg-type]
 
 
 def _validate_detector(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-
     metrics, _ = evaluate_detector(_runner(model, device), source, batch=16)
     return {"val_map": metrics.map, "val_ap50": metrics.ap50, "val_ap75": metrics.ap75, "val_ar100": metrics.ar100}
 
 
 def _validate_classifier(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-
     m = evaluate_classifier(_runner(model, device), source, batch=64)
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
 
 
 def _validate_image_classifier(device: str, model: nn.Module, source: CocoSource) -> dict[str, float]:
-
     m = evaluate_image_classifier(_runner(model, device), source, batch=32)
     return {"val_accuracy": m.accuracy, "val_mean_class_accuracy": m.mean_class_accuracy, "val_f1": m.f1}
 
