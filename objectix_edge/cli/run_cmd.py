@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -18,10 +17,8 @@ from objectix_edge.serve.run_config import DEFAULT_RECLASSIFY_EVERY, RunConfig
 from objectix_edge.serve.shadow import ShadowConfig
 from objectix_edge.stream.frame_loop import LoopConfig, RunError
 from objectix_edge.stream.health import MIN_DRIFT_FRAMES, HealthConfig
+from objectix_edge.stream.run_stats import RunSummary, StopReason
 from objectix_edge.stream.source_factory import make_source
-
-if TYPE_CHECKING:
-    from objectix_edge.stream.run_stats import RunSummary
 
 EXIT_INTERRUPTED = 130  # the shell convention for a run ended by Ctrl-C
 
@@ -46,7 +43,7 @@ def summary_line(summary: RunSummary) -> str:
     return (
         f"frames in {summary.frames_in} · processed {summary.processed} · dropped {summary.dropped} · "
         f"skipped (undecodable) {summary.skipped} · {summary.fps:.1f} FPS over {summary.elapsed_s:.1f} s · "
-        f"stopped by {summary.stopped_by}"
+        f"stopped by {summary.stopped_by.value}"
     )
 
 
@@ -203,7 +200,7 @@ def run(
         report(exc.summary)
         raise
     report(summary)
-    if summary.stopped_by == "interrupt":
+    if summary.stopped_by is StopReason.INTERRUPT:
         raise typer.Exit(EXIT_INTERRUPTED)
 
 

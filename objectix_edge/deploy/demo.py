@@ -134,6 +134,7 @@ def run_video(
     )
     summary = run_pipeline(VideoFileSource(video), config)
     record = dataclasses.asdict(summary)
+    record["stopped_by"] = summary.stopped_by.value  # plain JSON types, as every record the demo returns
     outputs["run summary"] = out_dir / "summary.json"
     write_json_atomic(outputs["run summary"], record)
     return outputs, record

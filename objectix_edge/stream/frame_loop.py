@@ -29,7 +29,7 @@ from objectix_edge.stream.channels import Channel, LatestChannel, OrderedChannel
 from objectix_edge.stream.draw import draw_overlay, hud_text
 from objectix_edge.stream.frame_checker import FrameChecker
 from objectix_edge.stream.health import HealthMonitor
-from objectix_edge.stream.run_stats import RunStats, RunSummary
+from objectix_edge.stream.run_stats import RunStats, RunSummary, StopReason
 from objectix_edge.stream.sinks import Sink
 from objectix_edge.stream.sources import Frame, FrameSource
 
@@ -89,12 +89,12 @@ class Pipeline:
         )
         self._stop = threading.Event()  # stop capturing and inferring; output still drains
         self._abort = threading.Event()  # the output stage is gone: nobody will take results
-        self._stopped_by: str | None = None
+        self._stopped_by: StopReason | None = None
         self._error: BaseException | None = None
         self._sigint = False  # set by the Ctrl-C handler only; the output loop acts on it
         self._lock = threading.Lock()
 
-    def request_stop(self, reason: str) -> None:
+    def request_stop(self, reason: StopReason) -> None:
         """Stop capture and inference (thread-safe); the first reason given is the one reported."""
         with self._lock:
             if self._stopped_by is None:
@@ -107,9 +107,9 @@ class Pipeline:
             if self._error is None:
                 self._error = exc
             if self._stopped_by is None:
-                self._stopped_by = "error"
+                self._stopped_by = StopReason.ERROR
         if stop:
-            self.request_stop("error")
+            self.request_stop(StopReason.ERROR)
 
     def _capture(self) -> None:
         try:
@@ -147,7 +147,7 @@ class Pipeline:
                     break
                 self.stats.count_processed()
                 if self.config.max_frames is not None and self.stats.processed >= self.config.max_frames:
-                    self.request_stop("max-frames")
+                    self.request_stop(StopReason.MAX_FRAMES)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller of run()
             self._fail(exc)
         finally:
@@ -195,7 +195,7 @@ class Pipeline:
             {"render": (t1 - t0) * 1e3, "sinks": (t2 - t1) * 1e3, "latency": (t2 - frame.captured_at) * 1e3}
         )
         if not keep_going:
-            self.request_stop("user")
+            self.request_stop(StopReason.USER)
 
     def _output_or_fail(self, frame: Frame, result: FrameResult) -> None:
         """A sink that cannot write stops the run: the error is reported with the summary of what was done."""
@@ -232,10 +232,10 @@ class Pipeline:
                         self.notify(
                             "interrupted: finishing the frame in flight and closing the outputs (Ctrl-C again to abort)"
                         )
-                        self.request_stop("interrupt")
+                        self.request_stop(StopReason.INTERRUPT)
         except BaseException:
             self._abort.set()
-            self.request_stop("error")
+            self.request_stop(StopReason.ERROR)
             raise
         finally:
             for thread in threads:
@@ -251,7 +251,7 @@ class Pipeline:
         return self._finish()
 
     def _finish(self) -> RunSummary:
-        stopped_by = self._stopped_by or "end"
+        stopped_by = self._stopped_by or StopReason.END
         summary = self.stats.summary(
             self.source.name,
             # Files and folders never drop: frames read ahead of an early stop are unprocessed, not dropped.

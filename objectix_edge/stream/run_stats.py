@@ -10,6 +10,7 @@ import collections
 import threading
 import time
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,16 @@ from objectix_edge.cascade.classifier_stats import KEEP, ClassifierSummary
 
 if TYPE_CHECKING:  # health.py builds on this module's Series: a runtime import would be a cycle
     from objectix_edge.stream.health import HealthSummary
+
+
+class StopReason(str, Enum):
+    """Why a run ended (``RunSummary.stopped_by``; its value is what summary.json records)."""
+
+    END = "end"  # the source ran out
+    MAX_FRAMES = "max-frames"
+    USER = "user"  # q/Esc, or the window closed
+    INTERRUPT = "interrupt"  # Ctrl-C
+    ERROR = "error"
 
 
 # Order in which stages are shown (others follow alphabetically).
@@ -59,7 +70,7 @@ class RunSummary:
     elapsed_s: float
     fps: float
     stages: dict[str, StageSummary]
-    stopped_by: str  # "end", "max-frames", "user" (q/Esc/window closed), "interrupt" (Ctrl-C), "error"
+    stopped_by: StopReason
     warnings: tuple[str, ...] = ()
     classifier: ClassifierSummary | None = None
     outputs: tuple[str, ...] = ()  # files written (set by run_pipeline)
@@ -119,7 +130,7 @@ class RunStats:
         source: str,
         dropped: int,
         skipped: int,
-        stopped_by: str,
+        stopped_by: StopReason,
         warnings: tuple[str, ...] = (),
         classifier: ClassifierSummary | None = None,
     ) -> RunSummary:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from objectix_edge.spec import FrozenKwargs
 
 
 class Schedule(str, Enum):
@@ -29,7 +32,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     imgsz: int | None = None
     categories: tuple[str, ...] | None = None
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Any] = field(default_factory=FrozenKwargs)
     schedule: Schedule = Schedule.COSINE
     warmup_steps: int = 0
     save_every: int = 0  # steps; 0 = only at epoch ends
@@ -46,6 +49,10 @@ class TrainConfig:
     grad_clip: float = 10.0
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.model_kwargs, FrozenKwargs):  # frozen means frozen, as in ModelSpec
+            object.__setattr__(self, "model_kwargs", FrozenKwargs(self.model_kwargs))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, so it can ride inside a weights_only checkpoint."""
         out = {}
@@ -56,5 +63,7 @@ class TrainConfig:
                 value = value.value
             elif isinstance(value, tuple):
                 value = list(value)
+            elif isinstance(value, FrozenKwargs):
+                value = value.to_dict()
             out[key] = value
         return out

@@ -9,7 +9,6 @@ position inside the epoch.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,19 +18,18 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
-from objectix_edge.data.coco import CocoSource, load_coco
+from objectix_edge.data.coco import load_coco
 from objectix_edge.errors import InputError
-from objectix_edge.models.checkpoint import load_checkpoint, load_torchvision_backbone, save_checkpoint
-from objectix_edge.models.registry import create_model
+from objectix_edge.models.checkpoint import save_checkpoint
 from objectix_edge.spec import ModelSpec
 from objectix_edge.train.ddp import DistContext, init_distributed
+from objectix_edge.train.model_setup import start_model
+from objectix_edge.train.optim import lr_scheduler, param_groups
 from objectix_edge.train.progress import TrainProgress
-from objectix_edge.train.resume import check_resume_config
 from objectix_edge.train.state import capture_rng, restore_rng, seed_everything, write_metrics_csv
 from objectix_edge.train.tasks import make_task, move
 from objectix_edge.train.train_config import Schedule, TrainConfig
 
-MIN_LR_RATIO = 0.01
 STEP_PREFIX = "step-"
 
 
@@ -57,71 +55,6 @@ class TrainResult:
         return self.history[-1] if self.history else {}
 
 
-def _build_model(cfg: TrainConfig, source: CocoSource) -> tuple[nn.Module, dict[str, Any]]:
-    """A fresh model (seeded) or the resumed one with its training state."""
-    if cfg.resume is not None:
-        ckpt = load_checkpoint(cfg.resume, expect_model=cfg.model)
-        check_resume_config(cfg, ckpt.train_state.get("config"), cfg.resume)
-        if ckpt.spec.category_ids != [c.id for c in source.categories]:
-            raise InputError(
-                f"{cfg.resume}: was trained on other categories than {cfg.ann} gives; resume with the same --categories"
-            )
-        if not ckpt.train_state.get("optimizer"):
-            raise InputError(
-                f"{cfg.resume}: holds no training state; resume from last.pt or step-*.pt of objx-edge train"
-            )
-        return ckpt.model, ckpt.train_state
-    if cfg.init_from is not None:
-        return _init_from(cfg, source), {}
-    kwargs = dict(cfg.model_kwargs)
-    if cfg.imgsz is not None:
-        kwargs["imgsz"] = cfg.imgsz
-    try:
-        model = create_model(cfg.model, categories=source.categories, **kwargs)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"model {cfg.model}: bad model options {kwargs} ({exc}); fix --imgsz / --model-arg") from exc
-    if cfg.pretrained is not None:
-        load_torchvision_backbone(model, cfg.pretrained)
-    return model, {}
-
-
-def _init_from(cfg: TrainConfig, source: CocoSource) -> nn.Module:
-    """The weights of an objectix-edge checkpoint (e.g. an imported one), to fine-tune on ``source``."""
-    assert cfg.init_from is not None
-    ckpt = load_checkpoint(cfg.init_from, expect_model=cfg.model)
-    if ckpt.spec.category_ids != [c.id for c in source.categories]:
-        raise InputError(
-            f"{cfg.init_from}: has categories {ckpt.spec.category_names[:5]}... but {cfg.ann} gives "
-            f"{[c.name for c in source.categories][:5]}...; pass --categories in the checkpoint's order"
-        )
-    if cfg.pretrained is not None or cfg.model_kwargs or cfg.imgsz is not None:
-        raise InputError(
-            "--init-from takes the architecture from the checkpoint; drop --pretrained/--model-arg/--imgsz"
-        )
-    return ckpt.model
-
-
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    # No decay on BatchNorm and biases: shrinking them only fights normalisation.
-    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-    if cfg.schedule == Schedule.PLATEAU:
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=2)
-    warmup = max(0, cfg.warmup_steps)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return MIN_LR_RATIO + (1 - MIN_LR_RATIO) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
 class Trainer:
     """Holds the pieces of one run; ``fit`` runs it."""
 
@@ -134,7 +67,7 @@ class Trainer:
             raise InputError("--val-data and --val-ann go together; pass both or neither")
         if cfg.val_data is not None and cfg.val_ann is not None:
             self.val_source = load_coco(cfg.val_data, cfg.val_ann, [c.name for c in self.source.categories])
-        model, self.state = _build_model(cfg, self.source)
+        model, self.state = start_model(cfg, self.source)
         if cfg.freeze_until is not None:
             freeze_until = getattr(model, "freeze_until", None)
             if freeze_until is None:
@@ -155,8 +88,8 @@ class Trainer:
             raise InputError(
                 f"{cfg.ann}: {len(self.task.dataset)} samples: no full batch of {cfg.batch} per process; lower --batch"
             )
-        self.optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr)
-        self.scheduler = _scheduler(cfg, self.optimizer, self.steps_per_epoch * cfg.epochs)
+        self.optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+        self.scheduler = lr_scheduler(cfg, self.optimizer, self.steps_per_epoch * cfg.epochs)
         self.use_amp = self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.net: nn.Module = model

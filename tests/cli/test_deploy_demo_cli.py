@@ -159,4 +159,5 @@ def test_demo_runs_end_to_end_at_a_small_size(tmp_path: Path) -> None:
     assert [json.loads(line)["frame"] for line in lines] == [0, 1, 2, 3]
     summary = json.loads((out / "run" / "summary.json").read_text())
     assert summary["processed"] == 4 and summary["stopped_by"] == "end"
+    assert "(stopped by end)" in output  # the reason's value, not the Enum's name
     assert (out / "run" / "annotated.mp4").stat().st_size > 0

@@ -1,15 +1,17 @@
-"""ModelSpec is frozen all the way: model_kwargs cannot change in place, and round-trips stay as they were."""
+"""ModelSpec (and TrainConfig) are frozen all the way: model_kwargs cannot change in place, and round-trips stay as they were."""
 
 from __future__ import annotations
 
 import copy
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
 from objectix_edge.enums import Task
 from objectix_edge.spec import Category, FrozenKwargs, ModelSpec
+from objectix_edge.train.train_config import TrainConfig
 
 
 def _spec(**kwargs: object) -> ModelSpec:
@@ -56,3 +58,13 @@ def test_given_fields_are_still_checked() -> None:
         data = {**_spec().to_dict(), key: bad}
         with pytest.raises(ArtifactError, match=key):
             ModelSpec.from_dict(data)
+
+
+def test_train_config_model_kwargs_are_frozen_too_and_checkpoint_as_a_plain_dict(tmp_path: Path) -> None:
+    given = {"width_mult": 0.25}
+    cfg = TrainConfig("mobilenet-det", tmp_path, tmp_path / "a.json", tmp_path / "out", model_kwargs=given)
+    given["width_mult"] = 1.0
+    with pytest.raises(TypeError):
+        cfg.model_kwargs["width_mult"] = 2.0  # type: ignore[index]
+    data = cfg.to_dict()
+    assert type(data["model_kwargs"]) is dict and data["model_kwargs"] == {"width_mult": 0.25}
