@@ -8,7 +8,7 @@ import typer
 
 from objectix_edge.bench.harness import COMMAND_ITERS, BenchConfig, parse_batches, timed_by
 from objectix_edge.bench.suite_config import SuiteConfig
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import console, say
 from objectix_edge.defaults import default_of
 from objectix_edge.enums import Backend, Precision
 from objectix_edge.errors import InputError
@@ -103,7 +103,7 @@ def bench(
     if table is not None:
         console.print(table)
     for note in result.notes:
-        console.print(f"note: {note}", style="yellow", markup=False)
+        say(f"note: {note}", style="yellow")
     for path, writer in (
         (json_out, bench_report.write_json),
         (csv_out, bench_report.write_csv),
@@ -111,4 +111,4 @@ def bench(
     ):
         if path is not None:
             writer(result, path)
-            console.print(f"wrote {path}", markup=False, highlight=False)
+            say(f"wrote {path}")

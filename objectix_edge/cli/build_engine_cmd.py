@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console, int8_progress
+from objectix_edge.cli.console import int8_progress, say
 from objectix_edge.defaults import CALIB_IMAGES, ENGINE_TF32, WORKSPACE_GIB
 from objectix_edge.runtime.batch_profile import BatchProfile
 
@@ -47,10 +47,10 @@ def build_engine(
     calib = Int8Config(data=calib_data, ann=calib_ann, num_images=num_images) if calib_data is not None else None
     built = build_engine_from(model, wanted, config, out, calib, calibration=int8_progress)
     for warning in built.warnings:
-        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+        say(f"warning: {warning}", style="yellow")
     info = built.info
-    console.print(
+    say(
         f"engine: {built.engine} ({built.engine.stat().st_size / 1e6:.1f} MB, {info.precision.value}, "
         f"TensorRT {info.tensorrt_version}, {info.gpu.name} sm_{info.gpu.compute_capability.replace('.', '')})"
     )
-    console.print(f"sidecar: {built.sidecar}; profile: {info.profile}")
+    say(f"sidecar: {built.sidecar}; profile: {info.profile}")

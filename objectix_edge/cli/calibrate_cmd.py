@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from objectix_edge.cli.console import console, int8_progress
+from objectix_edge.cli.console import int8_progress, say
 from objectix_edge.cpu_isa import isa_option
 from objectix_edge.data.footage import DEFAULT_HOLDOUT
 from objectix_edge.defaults import CALIB_BATCH, CALIB_IMAGES, CALIB_METHOD, CALIB_SEED
@@ -111,43 +111,36 @@ def calibrate(
         footage = result.cache.footage
         if footage is not None:
             start, stop = footage["holdout"]
-            console.print(
+            say(
                 f"footage {footage['source']} (sha256 {footage['sha256'][:12]}…, {footage['frames']} frames): "
                 f"calibrated on {len(result.cache.image_ids)} frames before {start}; frames {start}–{stop - 1} "
-                "held out for parity",
-                highlight=False,
-                soft_wrap=True,
+                "held out for parity"
             )
-        console.print(
+        say(
             f"calibrated on {len(result.cache.image_ids)} {'images' if footage is None else 'frames'} "
             f"({result.cache.method.value}); "
             f"FP32 layers: {', '.join(result.cache.exclude) or 'none besides the head and decode'}; "
-            f"CPU form built for {result.cache.cpu_isa.value}",
-            highlight=False,
+            f"CPU form built for {result.cache.cpu_isa.value}"
         )
     for what, path in written:  # one line each, never truncated: paths get copied from here
-        console.print(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)", soft_wrap=True, highlight=False)
+        say(f"wrote {what}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
     if budget is not None and budget.verdict == Verdict.INCONCLUSIVE:
         needed = budget.images_needed
         more = f"about {needed} validation images would decide it" if needed else "the original is too weak to judge"
-        console.print(
+        say(
             f"INCONCLUSIVE: --val-data cannot decide the budget ({more}); kept the best configuration found",
             style="yellow",
-            markup=False,
-            soft_wrap=True,
         )
         raise typer.Exit(2)
 
 
 def _print_budget(budget: BudgetResult) -> None:
-    console.print(
+    say(
         f"FP32 {budget.fp32_metric:.2f} points; final INT8 "
         + ", ".join(f"{k} {v:.2f}" for k, v in budget.metrics.items())
-        + f"; {budget.summary()}",
-        markup=False,
-        soft_wrap=True,
+        + f"; {budget.summary()}"
     )
     if budget.kept:
-        console.print(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
+        say(f"kept in FP32 ({len(budget.kept)}): " + ", ".join(budget.kept))
     elif budget.verdict == Verdict.PASS:
-        console.print("plain INT8 passes: no layer kept in FP32")
+        say("plain INT8 passes: no layer kept in FP32")

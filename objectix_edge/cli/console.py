@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 if TYPE_CHECKING:
     from objectix_edge.calib.int8 import Int8Hooks
@@ -19,16 +20,22 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def say(*parts: str | tuple[str, str], style: str = "", stderr: bool = False) -> None:
+    """One line of plain text; parts are strings or (text, style) pairs. No markup is parsed (paths may hold
+    brackets) and no line break is inserted, so a path in it copies whole from the terminal."""
+    (err_console if stderr else console).print(Text.assemble(*parts), style=style, highlight=False, soft_wrap=True)
+
+
 def print_error(message: str) -> None:
-    """One red line on stderr (markup off: paths may hold brackets)."""
-    err_console.print(f"error: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+    """One red line on stderr."""
+    say(f"error: {message}", style="bold red", stderr=True)
 
 
 class _NoteHandler(logging.Handler):
     """The library's warnings (e.g. which INT8 kernels a file runs with) as one yellow line on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        err_console.print(f"note: {record.getMessage()}", style="yellow", markup=False, highlight=False, soft_wrap=True)
+        say(f"note: {record.getMessage()}", style="yellow", stderr=True)
 
 
 def install_note_handler() -> None:
@@ -65,7 +72,7 @@ def int8_progress() -> Iterator[Int8Hooks]:
         yield Int8Hooks(
             start=start,
             image=lambda: progress.advance(task),
-            step=lambda msg: progress.console.print(f"  {msg}", highlight=False),
+            step=lambda msg: progress.console.print(Text(f"  {msg}"), highlight=False, soft_wrap=True),
         )
     finally:
         progress.stop()
@@ -79,19 +86,14 @@ def console_hooks() -> DeployHooks:
     from objectix_edge.deploy.runner import DeployHooks
 
     def start(name: str, title: str, index: int, total: int) -> None:
-        console.print(f"[{index}/{total}] {name}: {title}…", markup=False, highlight=False)
+        say(f"[{index}/{total}] {name}: {title}…")
 
     def done(record: StepRecord) -> None:
         style = STATUS_STYLE.get(record.status.value, "")
-        console.print(
-            f"      {record.status.value} ({record.seconds:.1f} s): {record.message}",
-            style=style,
-            markup=False,
-            highlight=False,
-        )
+        say(f"      {record.status.value} ({record.seconds:.1f} s): {record.message}", style=style)
 
     def note(message: str) -> None:
-        console.print(f"      {message}", style="dim", markup=False, highlight=False)
+        say(f"      {message}", style="dim")
 
     return DeployHooks(start=start, done=done, note=note)
 
@@ -100,16 +102,12 @@ def finish(ctx: DeployContext) -> None:
     """Say where a deployment's report is (deploy, demo); a failed step ends in one red line and exit code 1."""
     from objectix_edge.deploy.deploy_report import REPORT_JSON, REPORT_MD
 
-    console.print(f"report: {ctx.out / REPORT_MD} (figures in {ctx.out / REPORT_JSON})", markup=False, highlight=False)
+    say(f"report: {ctx.out / REPORT_MD} (figures in {ctx.out / REPORT_JSON})")
     failed = ctx.failed_step()
     if failed is not None:
         print_error(f"deploy step {failed.name!r} failed: {failed.message} (earlier artifacts kept in {ctx.out})")
         raise typer.Exit(1)
     if ctx.inconclusive:  # not a failure: the held-out images could not decide; the report says how many would
-        console.print(
-            "INCONCLUSIVE parity (more held-out images would decide it): " + "; ".join(ctx.inconclusive),
-            style="yellow",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        say(
+            "INCONCLUSIVE parity (more held-out images would decide it): " + "; ".join(ctx.inconclusive), style="yellow"
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import say
 from objectix_edge.data.split import split_coco
 from objectix_edge.data.subset import SubsetConfig, subset_coco
 from objectix_edge.data.synth import write_synthetic_coco
@@ -40,7 +40,7 @@ def synth(
     """
 
     images_dir, ann = write_synthetic_coco(out, images, seed=seed, image_size=_parse_size(size))
-    console.print(f"[green]wrote[/green] {images} images to {images_dir} and annotations {ann}")
+    say(("wrote", "green"), f" {images} images to {images_dir} and annotations {ann}")
 
 
 @app.command("split")
@@ -56,7 +56,7 @@ def split(
     """
 
     train_json, val_json = split_coco(ann, out, val, seed)
-    console.print(f"[green]wrote[/green] {train_json} and {val_json}")
+    say(("wrote", "green"), f" {train_json} and {val_json}")
 
 
 def _parse_ids(text: str) -> tuple[int, ...]:
@@ -95,7 +95,8 @@ def subset(
 
     config = SubsetConfig(_parse_ids(ids), count, seed, redistributable)
     result = subset_coco(images, ann, out, config)
-    console.print(
-        f"[green]wrote[/green] {result.num_images} images and {result.num_annotations} annotations to {out} "
-        f"(attribution: {result.attribution})"
+    say(
+        ("wrote", "green"),
+        f" {result.num_images} images and {result.num_annotations} annotations to {out} "
+        f"(attribution: {result.attribution})",
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console, console_hooks, finish
+from objectix_edge.cli.console import console_hooks, finish, say
 from objectix_edge.defaults import default_of
 from objectix_edge.deploy.demo_config import DemoConfig
 
@@ -43,11 +43,11 @@ def demo(
     from objectix_edge.deploy.demo import DemoHooks, calib_images_for, default_demo_dir, run_demo
 
     folder = out if out is not None else default_demo_dir()
-    console.print(f"demo folder: {folder}", markup=False, highlight=False)
+    say(f"demo folder: {folder}")
     start = time.perf_counter()
 
     def stage(message: str) -> None:
-        console.print(f"[{time.perf_counter() - start:5.0f} s] {message}", style="bold", markup=False, highlight=False)
+        say(f"[{time.perf_counter() - start:5.0f} s] {message}", style="bold")
 
     config = DemoConfig(
         out=folder,
@@ -60,14 +60,8 @@ def demo(
     )
     result = run_demo(config, DemoHooks(stage=stage, deploy=console_hooks(), train_progress=True))
     run = result.run_summary
-    console.print(
-        f"run: {run['processed']} frames at {run['fps']:.1f} FPS (stopped by {run['stopped_by']})",
-        markup=False,
-        highlight=False,
-    )
+    say(f"run: {run['processed']} frames at {run['fps']:.1f} FPS (stopped by {run['stopped_by']})")
     for what, path in result.run_outputs.items():
-        console.print(f"{what}: {path}", markup=False, highlight=False)
-    console.print(
-        f"demo finished in {time.perf_counter() - start:.0f} s", style="bold green", markup=False, highlight=False
-    )
+        say(f"{what}: {path}")
+    say(f"demo finished in {time.perf_counter() - start:.0f} s", style="bold green")
     finish(result.deploy)

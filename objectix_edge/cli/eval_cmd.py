@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import console, say
 from objectix_edge.defaults import DEVICE, EVAL_BATCH, EVAL_CONF, EVAL_PER_CLASS_IMAGES, EVAL_ROI_MASK
 
 
@@ -77,4 +77,4 @@ def eval(  # noqa: A001 - the command is called eval
                 table.add_row(escape(f"ObjectiX: {name}"), f"{figure:.4f}")
     console.print(table)
     for name, path in report["written"].items():
-        console.print(f"[green]wrote[/green] {name}: {escape(str(path))}")
+        say(("wrote", "green"), f" {name}: {path}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import say
 from objectix_edge.defaults import ONNX_DYNAMIC_BATCH, ONNX_OPSET, ONNX_SIMPLIFY
 
 
@@ -43,9 +43,5 @@ def export(
             for v in values
         )
 
-    console.print(
-        f"[green]wrote[/green] {path} ({path.stat().st_size / 1e6:.2f} MB, opset {opset}, {len(graph.node)} nodes)"
-    )
-    console.print(
-        f"  {spec.name}: {describe(list(graph.input))} → {describe(list(graph.output))}, {spec.num_classes} classes"
-    )
+    say(("wrote", "green"), f" {path} ({path.stat().st_size / 1e6:.2f} MB, opset {opset}, {len(graph.node)} nodes)")
+    say(f"  {spec.name}: {describe(list(graph.input))} → {describe(list(graph.output))}, {spec.num_classes} classes")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import say
 from objectix_edge.defaults import (
     MOBILELIKE_BOX_FORMAT,
     MOBILELIKE_BOXES,
@@ -64,6 +64,6 @@ def import_(
         max_side=max_side,
     )
     path, result = import_to_checkpoint(fmt, checkpoint, output, **options)
-    console.print(f"[green]wrote[/green] {path}: {result.summary}")
+    say(("wrote", "green"), f" {path}: {result.summary}")
     if result.extras:
-        console.print(f"  kept aside for train --init-from: {', '.join(sorted(result.extras))}")
+        say(f"  kept aside for train --init-from: {', '.join(sorted(result.extras))}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from objectix_edge.cli.console import console, print_error
+from objectix_edge.cli.console import console, print_error, say
 from objectix_edge.defaults import default_of
 from objectix_edge.eval.parity_config import FootageParityConfig, ParityConfig
 from objectix_edge.eval.verdict import Verdict
@@ -125,12 +125,12 @@ def parity(
     console.print(table)
     if json_out is not None:
         write_json_atomic(json_out, report.to_dict())
-        console.print(f"wrote {json_out}")
+        say(f"wrote {json_out}")
     verdict = report.verdict
     if verdict == Verdict.FAIL:
         print_error(f"{artifact}: {report.message}")
         raise typer.Exit(1)
     colour = "green" if verdict == Verdict.PASS else "yellow"
-    console.print(f"[{colour}]{verdict.value}[/{colour}] {artifact}: {report.message}", soft_wrap=True)
+    say((verdict.value, colour), f" {artifact}: {report.message}")
     if verdict == Verdict.INCONCLUSIVE:
         raise typer.Exit(2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import say
 from objectix_edge.defaults import DEVICE
 from objectix_edge.enums import Task
 from objectix_edge.fileio import write_text_atomic
@@ -37,12 +37,12 @@ def predict(
     result = predict_file(artifact, image, mask, box, device)
     if result.spec.task == Task.DETECT:
         names = result.spec.category_names
-        console.print(f"{len(result.detections)} detections")
+        say(f"{len(result.detections)} detections")
         for x1, y1, x2, y2, score, cls in result.detections[:top]:
-            console.print(f"  {names[int(cls)]:<16} {score:.4f}  [{x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f}]")
+            say(f"  {names[int(cls)]:<16} {score:.4f}  [{x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f}]")
     else:
         for name, p in result.top(top):
-            console.print(f"  {name:<16} {p:.4f}")
+            say(f"  {name:<16} {p:.4f}")
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1))
-        console.print(f"[green]wrote[/green] {json_out}")
+        say(("wrote", "green"), f" {json_out}")

@@ -10,7 +10,7 @@ from rich.table import Table
 from objectix_edge.cascade.frame_cascade import CascadeConfig
 from objectix_edge.cascade.track_labels import ReclassifyPolicy
 from objectix_edge.cascade.tracking import TrackConfig
-from objectix_edge.cli.console import console, err_console
+from objectix_edge.cli.console import console, say
 from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
 from objectix_edge.serve.run_config import DEFAULT_RECLASSIFY_EVERY, RunConfig
@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130  # the shell convention for a run ended by Ctrl-C
 
 def notify(message: str) -> None:
     """Status lines from the loop's threads (reconnects, interruption) on stderr."""
-    err_console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
+    say(message, style="yellow", stderr=True)
 
 
 def summary_table(summary: RunSummary) -> Table:
@@ -207,10 +207,10 @@ def run(
 def report(summary: RunSummary) -> None:
     """The summary table, its warnings, and the files written."""
     console.print(summary_table(summary))
-    console.print(summary_line(summary), markup=False, highlight=False, soft_wrap=True)
+    say(summary_line(summary))
     line = classifier_line(summary)
     if line is not None:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(line)
     if summary.health is not None:
         h = summary.health
         drift = (
@@ -219,27 +219,21 @@ def report(summary: RunSummary) -> None:
             else f"drift PSI counts {h.drift_psi_counts:.3f} scores {h.drift_psi_scores:.3f}"
             + (" (warned: > 0.25)" if h.drift_warned else "")
         )
-        console.print(
+        say(
             f"health: frame age p50 {h.frame_age_ms_p50:.1f} ms p95 {h.frame_age_ms_p95:.1f} ms · decode errors "
             f"{h.decode_errors} · reconnects {h.reconnects} · frozen episodes {h.frozen_episodes} (longest "
-            f"{h.longest_frozen_s:.1f} s) · {drift}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            f"{h.longest_frozen_s:.1f} s) · {drift}"
         )
     if summary.shadow is not None:
         sh = summary.shadow
-        console.print(
+        say(
             f"shadow {sh.shadow} every {sh.every} frames: {sh.submitted} submitted · checked {sh.checked} · "
             f"queue drops {sh.dropped} · unfinished {sh.unfinished} · latency p50 {sh.latency_ms_p50:.1f} ms "
-            f"p95 {sh.latency_ms_p95:.1f} ms",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            f"p95 {sh.latency_ms_p95:.1f} ms"
         )
         style = {"agrees": "green", "disagrees": "bold red"}.get(sh.verdict.state, "yellow")
-        console.print(sh.verdict.describe(), style=style, markup=False, highlight=False, soft_wrap=True)
+        say(sh.verdict.describe(), style=style)
     for warning in summary.warnings:
-        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+        say(f"warning: {warning}", style="yellow")
     for path in summary.outputs:
-        console.print(f"wrote {path}", markup=False, highlight=False)
+        say(f"wrote {path}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from objectix_edge.cli.console import console
+from objectix_edge.cli.console import say
 from objectix_edge.defaults import default_of
 from objectix_edge.errors import InputError
 from objectix_edge.train.train_config import Schedule, TrainConfig
@@ -163,9 +163,8 @@ def train(
         if isinstance(v, float) and k != "seconds"
     )
     note = " (early stop)" if result.stopped_early else ""
-    console.print(f"[green]trained[/green] {result.steps} steps{note}: {summary}")
-    console.print(
-        f"  last {result.last}"
-        + (f"\n  best {result.best}" if result.best else "")
-        + f"\n  metrics {result.metrics_csv}"
-    )
+    say(("trained", "green"), f" {result.steps} steps{note}: {summary}")
+    say(f"  last {result.last}")
+    if result.best:
+        say(f"  best {result.best}")
+    say(f"  metrics {result.metrics_csv}")
