@@ -19,7 +19,7 @@ from objectix_edge.errors import BudgetExceededError, InputError
 from objectix_edge.eval.budgets import budget_for
 from objectix_edge.eval.verdict import Verdict
 from objectix_edge.export.calib_cache import CalibCache, load_cache, save_cache, sha256_file
-from objectix_edge.export.metadata import read_onnx_spec
+from objectix_edge.export.metadata import load_onnx, require_fp32, spec_from_metadata
 from objectix_edge.runtime.open import open_runner
 from objectix_edge.spec import ModelSpec
 
@@ -105,7 +105,10 @@ def run_int8(model_path: Path, config: Int8Config, hooks: Int8Hooks = Int8Hooks(
     """Calibrate (or load the cache), write ``.calib.json``, ``.int8.onnx`` and ``.int8cpu.onnx``."""
     _validate(config)
     model_path = Path(model_path)
-    spec = read_onnx_spec(model_path)
+    model = load_onnx(model_path)
+    spec = spec_from_metadata({p.key: p.value for p in model.metadata_props}, str(model_path))
+    require_fp32(model, model_path, Precision.INT8)
+    del model  # the calibration and quantization read the file themselves
     paths = int8_paths(model_path, config.out_dir)
     evaluator: CandidateEvaluator | None = None
     val_ids: list[int] = []

@@ -15,7 +15,7 @@ from objectix_edge.calib.int8 import Int8Config, Int8Hooks, Int8Result, run_int8
 from objectix_edge.enums import Int8Form, Precision
 from objectix_edge.errors import InputError
 from objectix_edge.export.fp16 import convert_fp16, fp16_path
-from objectix_edge.export.metadata import detect_precision, load_onnx
+from objectix_edge.export.metadata import detect_precision, load_onnx, require_fp32
 from objectix_edge.runtime.trt_build import (
     BuiltEngine,
     EngineConfig,
@@ -45,11 +45,10 @@ def conversion_needed(model: Path, wanted: Precision) -> bool:
 
     if wanted == Precision.FP32:
         return False
-    current = detect_precision(load_onnx(model))
-    if current == wanted:
+    proto = load_onnx(model)
+    if detect_precision(proto) == wanted:
         return False
-    if current != Precision.FP32:
-        raise InputError(f"{model}: is a {current.value} ONNX; pass the FP32 export to convert it to {wanted.value}")
+    require_fp32(proto, model, wanted)
     return True
 
 

@@ -19,7 +19,7 @@ import onnx
 
 from objectix_edge.enums import Precision
 from objectix_edge.export.graph import tail_nodes
-from objectix_edge.export.metadata import PRECISION_METADATA_KEY, set_metadata, spec_from_metadata
+from objectix_edge.export.metadata import PRECISION_METADATA_KEY, require_fp32, set_metadata, spec_from_metadata
 from objectix_edge.export.metadata import load_onnx as load_model
 from objectix_edge.fileio import atomic_path
 
@@ -93,6 +93,7 @@ def convert_fp16(model_path: Path, out_path: Path, extra_block_nodes: tuple[str,
     model = load_model(Path(model_path))
     # Refuse a file without our spec now: its FP16 copy could not be run, judged or deployed either.
     spec_from_metadata({p.key: p.value for p in model.metadata_props}, str(model_path))
+    require_fp32(model, model_path, Precision.FP16)
     float_inputs = {i.name for i in model.graph.input if i.type.tensor_type.elem_type == FLOAT}
     float_outputs = {o.name for o in model.graph.output if o.type.tensor_type.elem_type == FLOAT}
     metadata = [(p.key, p.value) for p in model.metadata_props]

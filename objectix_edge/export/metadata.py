@@ -93,3 +93,11 @@ def detect_precision(model: onnx.ModelProto) -> Precision:
     ):
         return Precision.FP16
     return Precision.FP32
+
+
+def require_fp32(model: onnx.ModelProto, path: str | Path, wanted: Precision) -> None:
+    """Refuse (InputError) to make ``wanted`` from an ONNX that is already FP16 or INT8: converting again would
+    round twice (or quantize a quantized graph), so only the FP32 export converts."""
+    current = detect_precision(model)
+    if current != Precision.FP32:
+        raise InputError(f"{path}: is a {current.value} ONNX; pass the FP32 export to convert it to {wanted.value}")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from objectix_edge.calib.quantize import Int8Form, QuantizeConfig, quantize_from_cache
 from objectix_edge.cli.app import app
 from objectix_edge.export.calib_cache import load_cache
+from objectix_edge.export.fp16 import convert_fp16
 from objectix_edge.export.metadata import CPU_ISA_METADATA_KEY, read_onnx_spec
 from objectix_edge.runtime.ort_runner import OrtRunner
 from tests.fixtures.calib import metric_points
@@ -90,6 +91,28 @@ def test_from_cache_is_identical_and_stale_cache_refused(calib_onnx, calib_int8,
     assert stale.exit_code == 1
     assert "stale calibration cache" in stale.output and len(stale.output.strip().splitlines()) == 1
     assert not (tmp_path / "classifier.int8.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    ("reduced", "flag"), [("fp16", "--fp16"), ("fp16", "--int8"), ("int8", "--int8"), ("int8", "--fp16")]
+)
+def test_a_reduced_onnx_is_refused_in_one_line_and_nothing_written(
+    calib_onnx, calib_int8, calib_split, tmp_path: Path, reduced: str, flag: str
+) -> None:
+    """Converting an FP16 or INT8 file again would round twice or quantize Q/DQ: only the FP32 export converts."""
+    model = tmp_path / f"det.{reduced}.onnx"
+    if reduced == "fp16":
+        convert_fp16(calib_onnx["detector"], model)
+    else:
+        shutil.copy(calib_int8["detector"].files[Int8Form.TENSORRT.value], model)
+    data = ["--data", calib_split.images, "--ann", calib_split.ann, "--num-images", 8] if flag == "--int8" else []
+    result = _invoke("calibrate", model, flag, *data)
+    wanted = flag.removeprefix("--")
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        f"error: {model}: is a {reduced} ONNX; pass the FP32 export to convert it to {wanted}"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == [model.name]
 
 
 def _cpu_isa_of(path: Path) -> str | None:
