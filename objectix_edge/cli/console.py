@@ -72,7 +72,7 @@ def int8_progress() -> Iterator[Int8Hooks]:
         yield Int8Hooks(
             start=start,
             image=lambda: progress.advance(task),
-            step=lambda msg: progress.console.print(Text(f"  {msg}"), highlight=False, soft_wrap=True),
+            step=lambda msg: say(f"  {msg}"),  # the bar's own console: printed above the bar while it runs
         )
     finally:
         progress.stop()
